@@ -1,0 +1,78 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "thermos-swift",
+    products: [
+        .executable(name: "thermos", targets: ["thermos"]),
+        .library(name: "ThermosCheckpoint", targets: ["ThermosCheckpoint"]),
+        .library(name: "ThermosConfig", targets: ["ThermosConfig"]),
+        .library(name: "ThermosPlanner", targets: ["ThermosPlanner"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // Pure core: checkpoint codec, RecordIO, replay, path layout. No Foundation (the coordinator links it).
+        .target(
+            name: "ThermosCheckpoint",
+            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")],
+            swiftSettings: strictSettings
+        ),
+        // Pure core: schema, JSON/YAML loading, templating, validation, combinators.
+        .target(
+            name: "ThermosConfig",
+            dependencies: [
+                "ThermosCheckpoint",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Pure core: Planner and TaskPlanner, clock passed in.
+        .target(
+            name: "ThermosPlanner",
+            dependencies: ["ThermosConfig"],
+            swiftSettings: strictSettings
+        ),
+        // The CLI: parses, calls the modules, prints.
+        .executableTarget(
+            name: "thermos",
+            dependencies: [
+                "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ThermosCheckpointTests",
+            dependencies: ["ThermosCheckpoint"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ThermosConfigTests",
+            dependencies: ["ThermosConfig"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ThermosPlannerTests",
+            dependencies: ["ThermosPlanner", "ThermosConfig"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ThermosCLITests",
+            dependencies: ["ThermosCheckpoint"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)
