@@ -22,6 +22,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
+        // The syscalls and GNU extensions Glibc does not import (pipe2, spawn chdir/closefrom, SETSID).
+        .target(
+            name: "CThermosSys",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
         // Pure core: checkpoint codec, RecordIO, replay, path layout. No Foundation (the coordinator links it).
         .target(
             name: "ThermosCheckpoint",
@@ -54,9 +59,15 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Helpers for the test suites only: fixture paths, temp dirs, spawning commands.
+        .target(
+            name: "ThermosTestSupport",
+            dependencies: ["CThermosSys"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "ThermosCheckpointTests",
-            dependencies: ["ThermosCheckpoint"],
+            dependencies: ["ThermosCheckpoint", "ThermosTestSupport", .product(name: "OrderedCollections", package: "swift-collections")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,102 @@
+import CThermosSys
+import Glibc
+
+/// The outcome of a finished command.
+public struct CommandResult: Sendable {
+    /// Exit status, or 128 + signal number when killed by a signal.
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+/// Runs commands for tests with `posix_spawn` (never Foundation.Process: its children inherit
+/// the blocked signal mask of concurrency threads). The child gets an empty signal mask,
+/// default signal dispositions, and only stdin (/dev/null), stdout and stderr (pipes).
+public enum CommandRunner {
+    /// Runs `arguments[0]` (searched in PATH) with `arguments`, waits, and collects its output.
+    public static func run(
+        _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil
+    ) -> CommandResult {
+        var outPipe: [Int32] = [0, 0]
+        var errPipe: [Int32] = [0, 0]
+        guard cthermos_pipe2(&outPipe, O_CLOEXEC) == 0, cthermos_pipe2(&errPipe, O_CLOEXEC) == 0 else {
+            return CommandResult(status: -1, stdout: "", stderr: "pipe failed: errno \(errno)")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        if let directory { cthermos_spawn_addchdir(&actions, directory) }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        var defaultSignals = sigset_t()
+        sigfillset(&defaultSignals)
+        sigdelset(&defaultSignals, SIGKILL)
+        sigdelset(&defaultSignals, SIGSTOP)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        var environmentStrings: [String] = []
+        if let environment {
+            environmentStrings = environment.map { "\($0.key)=\($0.value)" }
+        } else {
+            var pointer = environ
+            while let entry = pointer.pointee {
+                environmentStrings.append(String(cString: entry))
+                pointer += 1
+            }
+        }
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environmentStrings.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
+        close(outPipe[1])
+        close(errPipe[1])
+        guard spawned == 0 else {
+            close(outPipe[0])
+            close(errPipe[0])
+            return CommandResult(status: -1, stdout: "", stderr: "spawn \(arguments[0]) failed: errno \(spawned)")
+        }
+        let (stdout, stderr) = drain(outPipe[0], errPipe[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return CommandResult(status: exit, stdout: stdout, stderr: stderr)
+    }
+
+    /// Reads both pipes to EOF without deadlocking on either.
+    private static func drain(_ first: Int32, _ second: Int32) -> (String, String) {
+        var buffers: [[UInt8]] = [[], []]
+        var fds = [pollfd(fd: first, events: Int16(POLLIN), revents: 0), pollfd(fd: second, events: Int16(POLLIN), revents: 0)]
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        var open = 2
+        while open > 0 {
+            if poll(&fds, nfds_t(fds.count), -1) < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            for index in fds.indices where fds[index].fd >= 0 && fds[index].revents != 0 {
+                let count = chunk.withUnsafeMutableBytes { read(fds[index].fd, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    buffers[index].append(contentsOf: chunk[0..<count])
+                } else if count == 0 || errno != EINTR {
+                    close(fds[index].fd)
+                    fds[index].fd = -1
+                    open -= 1
+                }
+            }
+        }
+        return (String(decoding: buffers[0], as: UTF8.self), String(decoding: buffers[1], as: UTF8.self))
+    }
+}
