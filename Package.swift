@@ -82,7 +82,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ThermosCLITests",
-            dependencies: ["ThermosCheckpoint"],
+            dependencies: ["thermos", "ThermosCheckpoint", "ThermosTestSupport"],
             swiftSettings: strictSettings
         ),
     ]

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Locations the tests need: the repository, the shared fixtures, and the built binaries.
 public enum TestPaths {
     /// The repository root, derived from this file's path (`Sources/ThermosTestSupport/Paths.swift`).
@@ -15,4 +17,14 @@ public enum TestPaths {
 
     /// The stand-alone Python checkpoint reader.
     public static let pythonReader = shared + "/tools/read_checkpoint.py"
+}
+
+extension TestPaths {
+    /// A binary built next to the running test bundle (e.g. `thermos` in `.build/debug`).
+    public static func builtBinary(_ name: String) -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        let executable = count > 0 ? String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        return String(executable[..<(executable.lastIndex(of: "/") ?? executable.endIndex)]) + "/" + name
+    }
 }
