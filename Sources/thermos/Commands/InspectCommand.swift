@@ -1,16 +1,54 @@
 import ArgumentParser
+import ThermosConfig
 
 /// `thermos inspect`: show the evaluated task of a config file.
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Inspect a thermos config and display the evaluated task."
+        abstract: "Inspect a thermos config and display the evaluated task",
+        discussion: """
+            Loads the config (.json: Aurora task JSON; .yaml/.yml: the same structure), applies \
+            -E bindings and the schema defaults, validates it like the runner does, and prints the \
+            evaluated task as indented JSON with sorted keys. {{thermos.*}} references stay as \
+            text: they are bound when the task runs.
+            """
     )
+
+    @Option(help: "The task to show when the file holds several.")
+    var task: String?
+
+    @Option(
+        name: [.customShort("E"), .customLong("environment")],
+        help: ArgumentHelp("Bind a template variable (repeatable).", valueName: "name=value"))
+    var bindings: [String] = []
+
+    @Flag(help: "Print the task as single-line Aurora task JSON.")
+    var json = false
 
     @Argument(help: "A task config (.json, .yaml, .yml).")
     var config: String
 
     func run() throws {
-        throw fail("inspect: not wired up yet", code: 2)
+        do {
+            let template = try ConfigLoader.selectTask(ConfigLoader.loadTemplates(path: config), named: task)
+                .binding(try Self.parseBindings(bindings))
+            try TaskValidator.validate(template)
+            let value = try template.evaluate(context: nil, allowUnbound: true).configValue
+            print(json ? value.jsonText() : value.prettyJSONText())
+        } catch {
+            throw fail(error.description, code: 2)
+        }
+    }
+
+    /// `name=value` pairs; a missing `=` is an error naming the flag.
+    static func parseBindings(_ bindings: [String]) throws(ConfigError) -> [(address: String, value: ConfigValue)] {
+        var result: [(address: String, value: ConfigValue)] = []
+        for binding in bindings {
+            guard let equals = binding.firstIndex(of: "="), equals != binding.startIndex else {
+                throw ConfigError(.malformed, "-E \(binding): expected name=value")
+            }
+            result.append((String(binding[..<equals]), .string(String(binding[binding.index(after: equals)...]))))
+        }
+        return result
     }
 }

@@ -1,0 +1,78 @@
+/// Resolves `{{…}}` references in strings against a chain of scopes, as pystachio does:
+/// innermost references first, repeated until nothing changes (at most 100 passes), `{{&x}}`
+/// producing a literal `{{x}}`, and unresolvable references left in place and reported.
+struct Interpolator: Sendable {
+    static let maximumPasses = 100
+    private static let literalOpen: Character = "\u{E000}"
+    private static let literalClose: Character = "\u{E001}"
+
+    /// Scopes in lookup order: the closest binding first.
+    var scopes: [ConfigValue]
+
+    /// The value `reference` names in the first scope that has it.
+    func lookup(_ reference: Reference) -> ConfigValue? {
+        for scope in scopes {
+            if let value = reference.resolve(in: scope) { return value }
+        }
+        return nil
+    }
+
+    /// `text` with every resolvable reference replaced, and the references that were not.
+    func interpolate(_ text: String) throws(ConfigError) -> (text: String, unbound: [String]) {
+        guard text.contains("{{") else { return (text, []) }
+        var current = text
+        for _ in 0..<Self.maximumPasses {
+            let (next, unbound, changed) = pass(current)
+            current = next
+            if !changed {
+                let restored = current.replacing(String(Self.literalOpen), with: "{{")
+                    .replacing(String(Self.literalClose), with: "}}")
+                return (restored, unbound)
+            }
+        }
+        throw ConfigError(
+            .uninterpolatable, "Uninterpolatable: \(text) did not resolve within \(Self.maximumPasses) passes")
+    }
+
+    /// One left-to-right pass over the innermost `{{…}}` groups.
+    private func pass(_ text: String) -> (String, [String], Bool) {
+        var output = ""
+        var unbound: [String] = []
+        var changed = false
+        var index = text.startIndex
+        while index < text.endIndex {
+            guard let open = text[index...].firstRange(of: "{{") else {
+                output += text[index...]
+                break
+            }
+            // The innermost group: the last "{{" before the first "}}" that follows it.
+            guard let close = text[open.upperBound...].firstRange(of: "}}") else {
+                output += text[index...]
+                break
+            }
+            var start = open.lowerBound
+            while let inner = text[text.index(start, offsetBy: 2)..<close.lowerBound].firstRange(of: "{{") {
+                start = inner.lowerBound
+            }
+            output += text[index..<start]
+            let content = String(text[text.index(start, offsetBy: 2)..<close.lowerBound])
+            let original = String(text[start..<close.upperBound])
+            if content.hasPrefix("&") {
+                output += "\(Self.literalOpen)\(content.dropFirst())\(Self.literalClose)"
+                changed = true
+            } else if let reference = Reference(parsing: content) {
+                if let value = lookup(reference) {
+                    output += value.interpolationText
+                    changed = true
+                } else {
+                    output += original
+                    unbound.append(reference.description)
+                }
+            } else {
+                output += original
+            }
+            index = close.upperBound
+        }
+        return (output, unbound, changed)
+    }
+}

@@ -1,0 +1,60 @@
+import Glibc
+
+/// The final original's task validation (`ThermosTaskValidator`), in its order: process names,
+/// typecheck, plan validity of the regular and the final processes, and no unbound references.
+public enum TaskValidator {
+    /// Process names must match `^[^./][^/]*$`.
+    public static func isValidProcessName(_ name: String) -> Bool {
+        guard let first = name.first, first != ".", first != "/" else { return false }
+        return !name.contains("/")
+    }
+
+    /// Validates `template`; throws `ConfigError` with the original's message (prefixed
+    /// `Invalid task: `) and the file.
+    public static func validate(_ template: TaskTemplate) throws(ConfigError) {
+        func invalid(_ message: String, field: String? = nil) -> ConfigError {
+            ConfigError(.invalidTask, "Invalid task: \(message)", file: template.source, field: field)
+        }
+        func unboundError(_ unbound: [String]) -> ConfigError {
+            let refs = unbound.map { "{{\($0)}}" }.joined(separator: ", ")
+            return invalid("Unexpected unbound refs: \(refs). Make sure you are not nesting template variables.")
+        }
+        // Names, from the raw tree so that a bad name is reported before anything else.
+        for (index, process) in (template.value["processes"]?.listValue ?? []).enumerated() {
+            if case .string(let name)? = process["name"], !name.contains("{{"), !isValidProcessName(name) {
+                throw invalid("Task has invalid process: Invalid process name: \(name)", field: "processes[\(index)].name")
+            }
+        }
+        // Typecheck and plan on a dummy thermos context, then require every reference bound.
+        let dummy = ThermosContext(
+            taskID: "dummy_task_id", user: "dummy_user",
+            ports: Dictionary(uniqueKeysWithValues: ((try? template.requiredPorts()) ?? []).map { ($0, Int.random(in: 30000...39999)) }))
+        let (resolved, unbound) = try template.interpolated(context: dummy)
+        let task: TaskConfig
+        do {
+            task = try TaskDecoder.decodeTask(resolved)
+        } catch {
+            if !unbound.isEmpty { throw unboundError(unbound) }
+            throw invalid("Failed to fully evaluate task: \(error.message)", field: error.field)
+        }
+        for (index, process) in task.processes.enumerated() where !isValidProcessName(process.name) {
+            throw invalid("Task has invalid process: Invalid process name: \(process.name)", field: "processes[\(index)].name")
+        }
+        for final in [false, true] {
+            do {
+                let dependencies = try ProcessDependencies.extract(from: task) { $0.final == final }
+                try dependencies.checkSatisfiable(processes: Set(task.processes.filter { $0.final == final }.map(\.name)))
+            } catch {
+                throw invalid("Task has invalid plan: \(error.message)", field: "constraints")
+            }
+        }
+        if !unbound.isEmpty { throw unboundError(unbound) }
+    }
+
+    /// Every port the task needs must be in `ports` (`Task requires unbound port http!`).
+    public static func assertValidPorts(_ template: TaskTemplate, ports: [String: Int]) throws(ConfigError) {
+        for name in try template.requiredPorts() where ports[name] == nil {
+            throw ConfigError(.invalidTask, "Task requires unbound port \(name)!", file: template.source)
+        }
+    }
+}
