@@ -72,7 +72,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ThermosConfigTests",
-            dependencies: ["ThermosConfig"],
+            dependencies: ["ThermosConfig", "ThermosTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
