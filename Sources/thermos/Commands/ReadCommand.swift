@@ -41,7 +41,7 @@ struct ReadCommand: ParsableCommand {
         }
         let state: RunnerState
         do {
-            state = try RunnerState.replaying(path: path).state
+            state = try RunnerState.replaying(stream)
         } catch {
             throw fail("Failed to recover from \(path): \(error.message)")
         }
