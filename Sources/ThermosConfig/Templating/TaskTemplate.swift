@@ -145,8 +145,7 @@ public struct TaskTemplate: Sendable, Hashable {
     /// The port names the task needs (every `{{thermos.ports[name]}}`), sorted.
     /// `{{thermos.ports.name}}` is an error, as in the original.
     public func requiredPorts() throws(ConfigError) -> [String] {
-        let (resolved, unbound) = try interpolated(context: nil)
-        _ = resolved
+        let unbound = try interpolated(context: nil).unbound
         var ports = Set<String>()
         for text in unbound {
             guard let reference = Reference(parsing: text), reference.components.count >= 2,
