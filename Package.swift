@@ -12,6 +12,8 @@ let package = Package(
     name: "thermos-swift",
     products: [
         .executable(name: "thermos", targets: ["thermos"]),
+        .executable(name: "thermos-coordinator", targets: ["thermos-coordinator"]),
+        .library(name: "ThermosRuntime", targets: ["ThermosRuntime"]),
         .library(name: "ThermosCheckpoint", targets: ["ThermosCheckpoint"]),
         .library(name: "ThermosConfig", targets: ["ThermosConfig"]),
         .library(name: "ThermosPlanner", targets: ["ThermosPlanner"]),
@@ -49,11 +51,26 @@ let package = Package(
             dependencies: ["ThermosConfig"],
             swiftSettings: strictSettings
         ),
+        // Effects: the runner state machine, coordinator launch, event loop, process helpers.
+        .target(
+            name: "ThermosRuntime",
+            dependencies: [
+                "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner", "CThermosSys",
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // One run of one process: no Foundation, synchronous main, starts in about a millisecond.
+        .executableTarget(
+            name: "thermos-coordinator",
+            dependencies: ["ThermosCheckpoint", "CThermosSys"],
+            swiftSettings: strictSettings
+        ),
         // The CLI: parses, calls the modules, prints.
         .executableTarget(
             name: "thermos",
             dependencies: [
-                "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner",
+                "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner", "ThermosRuntime", "CThermosSys",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],

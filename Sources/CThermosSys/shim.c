@@ -1,6 +1,17 @@
+#ifndef _GNU_SOURCE
+#error "_GNU_SOURCE must be set through cSettings"
+#endif
 #include "CThermosSys.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <math.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 int cthermos_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
@@ -14,3 +25,66 @@ int cthermos_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
 }
 
 const short cthermos_POSIX_SPAWN_SETSID = POSIX_SPAWN_SETSID;
+
+int cthermos_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int cthermos_epoll_add(int epfd, int fd, uint64_t token) {
+    struct epoll_event event = {0};
+    event.events = EPOLLIN;
+    event.data.u64 = token;
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
+}
+
+int cthermos_epoll_remove(int epfd, int fd) { return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL); }
+
+int cthermos_epoll_wait(int epfd, uint64_t *tokens, int capacity, int timeout_ms) {
+    struct epoll_event events[64];
+    if (capacity > 64) capacity = 64;
+    int count = epoll_wait(epfd, events, capacity, timeout_ms);
+    for (int i = 0; i < count; i++) tokens[i] = events[i].data.u64;
+    return count;
+}
+
+int cthermos_signalfd(const sigset_t *mask) { return signalfd(-1, mask, SFD_NONBLOCK | SFD_CLOEXEC); }
+
+int cthermos_signalfd_read(int fd) {
+    struct signalfd_siginfo info;
+    ssize_t count = read(fd, &info, sizeof(info));
+    if (count == (ssize_t)sizeof(info)) return (int)info.ssi_signo;
+    if (count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+    return -1;
+}
+
+int cthermos_timerfd_create(void) { return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC); }
+
+int cthermos_timerfd_arm(int fd, double seconds) {
+    struct itimerspec spec = {0};
+    if (seconds > 0) {
+        if (seconds > 1e9) seconds = 1e9;
+        double whole = floor(seconds);
+        spec.it_value.tv_sec = (time_t)whole;
+        spec.it_value.tv_nsec = (long)((seconds - whole) * 1e9);
+        if (spec.it_value.tv_sec == 0 && spec.it_value.tv_nsec == 0) spec.it_value.tv_nsec = 1;
+    }
+    return timerfd_settime(fd, 0, &spec, NULL);
+}
+
+uint64_t cthermos_timerfd_drain(int fd) {
+    uint64_t expirations = 0;
+    if (read(fd, &expirations, sizeof(expirations)) != (ssize_t)sizeof(expirations)) return 0;
+    return expirations;
+}
+
+int cthermos_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+int cthermos_pidfd_send_signal(int pidfd, int sig) { return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0); }
+
+int cthermos_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+
+int cthermos_set_parent_death_signal(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
+
+int cthermos_wait_return_code(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return -WTERMSIG(status);
+    return -1;
+}

@@ -4,7 +4,9 @@
 // Syscalls and GNU extensions that Glibc does not import into Swift.
 // The header stays free of _GNU_SOURCE (it is set for shim.c through cSettings).
 
+#include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /// pipe2(2): a pipe whose ends get `flags` (e.g. O_CLOEXEC).
@@ -18,5 +20,43 @@ int cthermos_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 
 /// The POSIX_SPAWN_SETSID flag (a GNU extension): the child starts a new session.
 extern const short cthermos_POSIX_SPAWN_SETSID;
+
+// MARK: - epoll (struct epoll_event is packed on x86_64, so it never crosses into Swift)
+
+/// epoll_create1(EPOLL_CLOEXEC).
+int cthermos_epoll_create(void);
+/// Adds `fd` for readability (EPOLLIN), tagged with `token`.
+int cthermos_epoll_add(int epfd, int fd, uint64_t token);
+/// Removes `fd`.
+int cthermos_epoll_remove(int epfd, int fd);
+/// Waits up to `timeout_ms` (-1 = forever); stores up to `capacity` ready tokens; returns the count or -1.
+int cthermos_epoll_wait(int epfd, uint64_t *tokens, int capacity, int timeout_ms);
+
+// MARK: - signalfd, timerfd
+
+/// signalfd(-1, mask, SFD_NONBLOCK|SFD_CLOEXEC) for the signals in `mask`.
+int cthermos_signalfd(const sigset_t *mask);
+/// Reads one pending signal from a signalfd: its number, or 0 when none is pending, -1 on error.
+int cthermos_signalfd_read(int fd);
+/// timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK|TFD_CLOEXEC).
+int cthermos_timerfd_create(void);
+/// Arms the timer to fire once after `seconds` (<= 0 disarms it).
+int cthermos_timerfd_arm(int fd, double seconds);
+/// Consumes the expiration count of a fired timer (0 if none).
+uint64_t cthermos_timerfd_drain(int fd);
+
+// MARK: - pidfd, prctl, wait status
+
+/// pidfd_open(2) (flags 0); the fd is close-on-exec.
+int cthermos_pidfd_open(pid_t pid);
+/// pidfd_send_signal(2).
+int cthermos_pidfd_send_signal(int pidfd, int sig);
+/// prctl(PR_SET_CHILD_SUBREAPER, 1).
+int cthermos_set_child_subreaper(void);
+/// prctl(PR_SET_PDEATHSIG, sig).
+int cthermos_set_parent_death_signal(int sig);
+
+/// The exit code of a wait status as Thermos records it: the status if it exited, -signal if killed.
+int cthermos_wait_return_code(int status);
 
 #endif

@@ -22,15 +22,26 @@ public final class CheckpointWriter {
     /// Opens (creating if needed) `path` for appending. With `lock`, takes an exclusive
     /// non-blocking `flock` and throws if another process holds it. With `repairTornTail`, a torn
     /// last record left by a crash is truncated away first so the stream stays readable.
+    /// With `waitForLock`, blocks until the lock is free instead of failing (a takeover after the
+    /// previous owner was killed).
     public init(
-        path: String, policy: SyncPolicy = .always, lock: Bool = false, repairTornTail: Bool = true
+        path: String, policy: SyncPolicy = .always, lock: Bool = false, waitForLock: Bool = false,
+        repairTornTail: Bool = true
     ) throws(CheckpointError) {
         self.path = path
         self.policy = policy
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileIO.error("open for appending", path: path, errno: errno) }
         descriptor = fd
-        if lock, flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        if lock, waitForLock {
+            while flock(fd, LOCK_EX) != 0 {
+                guard errno == EINTR else {
+                    let code = errno
+                    Glibc.close(fd)
+                    throw FileIO.error("lock", path: path, errno: code)
+                }
+            }
+        } else if lock, flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
             Glibc.close(fd)
             if code == EWOULDBLOCK {
@@ -48,6 +59,24 @@ public final class CheckpointWriter {
                 throw error
             }
         }
+    }
+
+    /// Adopts an already open, already locked append descriptor (a coordinator's inherited stream).
+    public init(adopting descriptor: Int32, path: String, policy: SyncPolicy) {
+        self.path = path
+        self.policy = policy
+        self.descriptor = descriptor
+    }
+
+    /// The open descriptor (e.g. to hand to a child process), or -1 once closed.
+    public var fileDescriptor: Int32 { descriptor }
+
+    /// Appends one record and makes it visible at once; with `syncAfter`, syncs it afterwards
+    /// (readers see the record before the sync completes).
+    public func appendVisible(_ record: RunnerCkpt) throws(CheckpointError) {
+        guard descriptor >= 0 else { throw CheckpointError(.io, "writer is closed", path: path) }
+        try writeAll(try RecordFraming.frame(record.thriftPayload()))
+        unsynced = true
     }
 
     deinit {

@@ -1,0 +1,170 @@
+import ThermosConfig
+import OrderedCollections
+import CThermosSys
+import Glibc
+import ThermosCheckpoint
+
+/// The real `RunnerPlatform`: coordinators started with `posix_spawn`, their exits seen through
+/// pidfds, coordinator streams watched with inotify, deadlines on a timerfd and signals on a
+/// signalfd — all in one epoll set waited on by the runner's single thread. The runner is a
+/// child subreaper, so double-forked leftovers of its processes stay its children.
+public final class LinuxRunnerPlatform: RunnerPlatform {
+    /// The signals the runner takes through its signalfd. Block them (`blockRunnerSignals`)
+    /// before any thread exists, so that every thread inherits the mask.
+    public static let runnerSignals: [Int32] = [SIGCHLD, SIGINT, SIGTERM, SIGUSR1, SIGUSR2]
+
+    let epoll: Int32
+    let timer: Int32
+    let signals: Int32
+    let inotify: Int32
+    /// pidfd → coordinator pid.
+    var pidfds: [Int32: Int32] = [:]
+    /// Coordinator pids known to have exited.
+    var exited: Set<Int32> = []
+    var watchedStreams: Set<String> = []
+    public let coordinatorPath: String
+    public let runnerPid: Int32 = getpid()
+    public let runnerUid: Int32 = Int32(bitPattern: getuid())
+
+    static let signalToken: UInt64 = 1
+    static let timerToken: UInt64 = 2
+    static let inotifyToken: UInt64 = 3
+    static let pidfdBase: UInt64 = 1 << 32
+
+    /// Blocks the runner signals in the calling thread (call first thing in `main`).
+    public static func blockRunnerSignals() {
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for signal in runnerSignals { sigaddset(&mask, signal) }
+        pthread_sigmask(SIG_BLOCK, &mask, nil)
+    }
+
+    /// - Parameter coordinatorPath: the `thermos-coordinator` binary; default: beside this
+    ///   executable, or `$THERMOS_COORDINATOR`.
+    public init(coordinatorPath: String? = nil) throws(RunnerError) {
+        self.coordinatorPath = coordinatorPath ?? Self.defaultCoordinatorPath()
+        guard access(self.coordinatorPath, X_OK) == 0 else {
+            throw RunnerError(
+                .launch,
+                "thermos-coordinator not found at \(self.coordinatorPath): build it (swift build) or set THERMOS_COORDINATOR")
+        }
+        Self.blockRunnerSignals()
+        _ = cthermos_set_child_subreaper()
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for signal in Self.runnerSignals { sigaddset(&mask, signal) }
+        epoll = cthermos_epoll_create()
+        timer = cthermos_timerfd_create()
+        signals = cthermos_signalfd(&mask)
+        inotify = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        guard epoll >= 0, timer >= 0, signals >= 0, inotify >= 0 else {
+            throw RunnerError(.internalError, "cannot set up the event loop: \(String(cString: strerror(errno)))")
+        }
+        _ = cthermos_epoll_add(epoll, signals, Self.signalToken)
+        _ = cthermos_epoll_add(epoll, timer, Self.timerToken)
+        _ = cthermos_epoll_add(epoll, inotify, Self.inotifyToken)
+    }
+
+    deinit {
+        for fd in pidfds.keys { close(fd) }
+        for fd in [epoll, timer, signals, inotify] where fd >= 0 { close(fd) }
+    }
+
+    static func defaultCoordinatorPath() -> String {
+        if let override = getenv("THERMOS_COORDINATOR"), override.pointee != 0 { return String(cString: override) }
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        let executable = count > 0 ? String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        return String(executable[..<(executable.lastIndex(of: "/") ?? executable.startIndex)]) + "/thermos-coordinator"
+    }
+
+    public func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    // MARK: - Watching
+
+    public func watchCoordinator(process: String, pid: Int32, forkTime: Double) {
+        guard !pidfds.values.contains(pid) else { return }
+        let fd = cthermos_pidfd_open(pid)
+        guard fd >= 0 else {
+            exited.insert(pid)
+            return
+        }
+        // A pid recorded by an earlier runner may have been reused: check it is the coordinator.
+        if let entry = ProcessTable.entry(pid), abs(entry.startTime - forkTime) < ProcessValidation.maximumStartTimeDrift {
+            pidfds[fd] = pid
+            exited.remove(pid)
+            _ = cthermos_epoll_add(epoll, fd, Self.pidfdBase + UInt64(fd))
+        } else {
+            close(fd)
+            exited.insert(pid)
+        }
+    }
+
+    public func watchStream(path: String) {
+        guard !watchedStreams.contains(path) else { return }
+        if inotify_add_watch(inotify, path, UInt32(IN_MODIFY)) >= 0 { watchedStreams.insert(path) }
+    }
+
+    public func waitForEvents(timeout: Double) -> [RunnerEvent] {
+        var events: [RunnerEvent] = []
+        _ = cthermos_timerfd_arm(timer, max(timeout, 1e-6))
+        var tokens = [UInt64](repeating: 0, count: 64)
+        var count: Int32 = -1
+        while count < 0 {
+            count = cthermos_epoll_wait(epoll, &tokens, Int32(tokens.count), -1)
+            if count < 0 && errno != EINTR { break }
+        }
+        for token in tokens.prefix(Int(max(count, 0))) {
+            switch token {
+            case Self.signalToken:
+                events += drainSignals()
+            case Self.timerToken:
+                if cthermos_timerfd_drain(timer) > 0 { events.append(.timeout) }
+            case Self.inotifyToken:
+                drainInotify()
+                events.append(.streamChanged)
+            default:
+                let fd = Int32(token - Self.pidfdBase)
+                if let pid = pidfds.removeValue(forKey: fd) {
+                    _ = cthermos_epoll_remove(epoll, fd)
+                    close(fd)
+                    exited.insert(pid)
+                    events.append(.coordinatorExited(pid: pid))
+                }
+            }
+        }
+        _ = cthermos_timerfd_arm(timer, 0)
+        reapChildren()
+        return events
+    }
+
+    private func drainSignals() -> [RunnerEvent] {
+        var events: [RunnerEvent] = []
+        while true {
+            let signal = cthermos_signalfd_read(signals)
+            if signal <= 0 { break }
+            switch signal {
+            case SIGINT, SIGTERM, SIGUSR1: events.append(.killRequested)
+            case SIGUSR2: events.append(.loseRequested)
+            default: break
+            }
+        }
+        return events
+    }
+
+    private func drainInotify() {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while buffer.withUnsafeMutableBytes({ read(inotify, $0.baseAddress, $0.count) }) > 0 {}
+    }
+
+    /// Reaps every exited child (coordinators and adopted orphans); exit codes come from the
+    /// checkpoints, so they are not needed.
+    func reapChildren() {
+        var status: Int32 = 0
+        while waitpid(-1, &status, WNOHANG) > 0 {}
+    }
+}

@@ -1,0 +1,120 @@
+import OrderedCollections
+public import ThermosCheckpoint
+public import ThermosConfig
+
+/// Everything the runner state machine does to the outside world: the clock, coordinators,
+/// process scans and signals, and waiting for events. `LinuxRunnerPlatform` is the real one;
+/// tests drive the state machine with a fake that simulates coordinators and time.
+public protocol RunnerPlatform: AnyObject {
+    /// Seconds since the epoch.
+    func now() -> Double
+    /// Pid and uid written into task status records.
+    var runnerPid: Int32 { get }
+    var runnerUid: Int32 { get }
+
+    /// Starts a coordinator for one run: takes the coordinator stream's lock, starts it, writes
+    /// its FORKED record (`request.seq`) into the coordinator stream and releases it.
+    /// - Returns: the FORKED record written.
+    func launch(_ request: CoordinatorLaunch) throws(RunnerError) -> ProcessStatus
+
+    /// Starts watching a coordinator (exit notification) that was recorded as FORKED, whether we
+    /// started it or a previous runner did.
+    func watchCoordinator(process: String, pid: Int32, forkTime: Double)
+    /// Starts watching a coordinator stream for new records.
+    func watchStream(path: String)
+
+    /// The validated live pids of a run (reference §1.7 `scan_process`): its coordinator, its
+    /// command and the command's descendants.
+    func scan(_ run: ProcessStatus, owner: ProcessOwner) -> ProcessScan
+    /// Whether the coordinator of `run` is alive (and really ours).
+    func isCoordinatorAlive(_ run: ProcessStatus, owner: ProcessOwner) -> Bool
+
+    /// CLEANING: SIGTERM the run's process group (the coordinator survives it and records how
+    /// the command ended).
+    func terminate(_ run: ProcessStatus, owner: ProcessOwner)
+    /// SIGKILL everything of the run: its process group, coordinator, command and descendants.
+    /// - Returns: true if anything was alive.
+    func kill(_ run: ProcessStatus, owner: ProcessOwner) -> Bool
+    /// Sends `signal` to every child of the runner that is not a live coordinator of `coordinators`
+    /// (double-forked leftovers the runner adopted as child subreaper).
+    func signalOrphans(_ signal: Int32, sparing coordinators: Set<Int32>)
+
+    /// Blocks until an event arrives or `timeout` seconds pass; reaps exited children.
+    func waitForEvents(timeout: Double) -> [RunnerEvent]
+}
+
+/// What woke the runner.
+public enum RunnerEvent: Sendable, Hashable {
+    /// A coordinator stream grew.
+    case streamChanged
+    /// A watched coordinator exited.
+    case coordinatorExited(pid: Int32)
+    /// SIGINT, SIGTERM or SIGUSR1: staged kill.
+    case killRequested
+    /// SIGUSR2: lose the task.
+    case loseRequested
+    /// The timeout passed.
+    case timeout
+}
+
+/// Who launched a task's processes, for pid validation (header `uid`/`user`).
+public struct ProcessOwner: Sendable, Hashable {
+    public var uid: Int32?
+    public var user: String?
+
+    public init(uid: Int32?, user: String?) {
+        self.uid = uid
+        self.user = user
+    }
+}
+
+/// Live pids of one run.
+public struct ProcessScan: Sendable, Hashable {
+    public var coordinatorPid: Int32?
+    public var pid: Int32?
+    public var tree: Set<Int32>
+
+    public init(coordinatorPid: Int32? = nil, pid: Int32? = nil, tree: Set<Int32> = []) {
+        self.coordinatorPid = coordinatorPid
+        self.pid = pid
+        self.tree = tree
+    }
+
+    /// True when anything of the run is alive.
+    public var isAlive: Bool { coordinatorPid != nil || pid != nil || !tree.isEmpty }
+}
+
+/// How a process's output is logged, after runner flags and the process's `logger` are merged
+/// (reference §1.5 `_build_process_logger_args`).
+public struct ProcessLogging: Sendable, Hashable {
+    public var destination: LoggerDestination
+    public var mode: LoggerMode
+    public var rotateSize: Int64
+    public var rotateBackups: Int
+
+    public init(destination: LoggerDestination = .file, mode: LoggerMode = .standard, rotateSize: Int64 = 100 * 1024 * 1024, rotateBackups: Int = 5) {
+        self.destination = destination
+        self.mode = mode
+        self.rotateSize = rotateSize
+        self.rotateBackups = rotateBackups
+    }
+}
+
+/// Everything needed to start the coordinator of one run.
+public struct CoordinatorLaunch: Sendable, Hashable {
+    public var process: String
+    public var cmdline: String
+    /// `seq` of the FORKED record.
+    public var seq: Int64
+    public var run: Int
+    public var checkpointPath: String
+    /// `<log_dir>/<process>/<run>`.
+    public var logDirectory: String
+    public var sandbox: String
+    /// Run as this user; nil = as the runner.
+    public var user: String?
+    public var chroot: Bool
+    public var preserveEnvironment: Bool
+    public var logging: ProcessLogging
+    public var fsync: SyncPolicy
+}

@@ -1,0 +1,156 @@
+import ThermosConfig
+import OrderedCollections
+import Glibc
+import ThermosCheckpoint
+import ThermosPlanner
+
+// The side effects of each applied record (the original's TaskRunnerProcessHandler and
+// TaskRunnerTaskHandler). Plan bookkeeping happens in recovery too; actions only when live.
+extension TaskRunner {
+    func react(to record: RunnerCkpt) throws(RunnerError) {
+        switch record {
+        case .runnerHeader:
+            return
+        case .taskStatus(let status):
+            try reactToTask(status)
+        case .processStatus(let status):
+            try reactToProcess(status)
+        }
+    }
+
+    private func reactToTask(_ status: TaskStatus) throws(RunnerError) {
+        guard let taskState = status.state else { return }
+        switch taskState {
+        case .active:
+            if !recovery {
+                try TaskFiles.initialize(root: configuration.root, taskID: configuration.taskID, json: configuration.task.configValue.jsonText())
+            }
+        case .cleaning:
+            finalizationStart = Double(status.timestampMs ?? 0) / 1000
+            if !recovery { terminateRegularPlan() }
+        case .finalizing:
+            if !recovery { try killAll() }
+            if finalizationStart == nil { finalizationStart = Double(status.timestampMs ?? 0) / 1000 }
+        case .success, .failed, .killed, .lost:
+            guard !recovery else { return }
+            if taskState == .success { log("Task succeeded.") }
+            try killAll()
+            try syncCheckpoint()
+            try TaskFiles.finalize(root: configuration.root, taskID: configuration.taskID)
+            platform.signalOrphans(SIGKILL, sparing: [])
+        case .unknown(let value):
+            throw RunnerError(.checkpoint, "unknown task state \(value) in \(configuration.runnerCheckpoint)")
+        }
+    }
+
+    private func reactToProcess(_ status: ProcessStatus) throws(RunnerError) {
+        guard let name = status.process, let processState = status.state else { return }
+        let kind = plan(containing: name)
+        let time = status.stopTime ?? platform.now()
+        do {
+            switch processState {
+            case .waiting:
+                prepared.insert(name)
+                muxer.register(name, watermark: (status.seq ?? 0) - 1)
+                platform.watchStream(path: configuration.coordinatorCheckpoint(name))
+            case .forked:
+                if let pid = status.coordinatorPid, let forkTime = status.forkTime, !recovery || isLastRun(status, of: name) {
+                    platform.watchCoordinator(process: name, pid: pid, forkTime: forkTime)
+                }
+                try markRunning(name, in: kind)
+            case .running:
+                try markRunning(name, in: kind)
+            case .success:
+                log("Process(\(name)) finished successfully [rc=\(status.returnCode.map(String.init) ?? "None")]")
+                finishRun(name)
+                try withPlan(kind) { plan throws(PlannerError) in try plan.addSuccess(name, at: time) }
+            case .failed:
+                log("Process(\(name)) failed [rc=\(status.returnCode.map(String.init) ?? "None")]")
+                finishRun(name)
+                try markRunning(name, in: kind)
+                let outcome = try withPlan(kind) { plan throws(PlannerError) in try plan.addFailure(name, at: time) }
+                log(outcome == .failed
+                    ? "Process \(name) reached maximum failures, marking process run failed."
+                    : "Process \(name) under maximum failure limit, restarting.")
+            case .lost, .killed:
+                if processState == .killed { log("Process(\(name)) killed [rc=\(status.returnCode.map(String.init) ?? "None")], marking it as a loss.") }
+                else { log("Process(\(name)) lost.") }
+                finishRun(name)
+                try markRunning(name, in: kind)
+                try withPlan(kind) { plan throws(PlannerError) in try plan.lost(name, at: time) }
+            case .unknown(let value):
+                throw RunnerError(.checkpoint, "unknown process state \(value) for \(name)")
+            }
+        } catch let error as RunnerError {
+            throw error
+        } catch {
+            throw RunnerError(.internalError, "planner rejected \(processState.name) of \(name): \(error)")
+        }
+    }
+
+    private func isLastRun(_ status: ProcessStatus, of name: String) -> Bool {
+        state.processes[name]?.last?.seq == status.seq
+    }
+
+    /// A run ended: clean up what is left of it (live only) and stop reading its stream.
+    private func finishRun(_ name: String) {
+        if !recovery, let run = state.processes[name]?.last {
+            _ = platform.kill(run, owner: owner)
+        }
+        prepared.remove(name)
+        muxer.unregister(name)
+    }
+
+    private func markRunning(_ name: String, in kind: PlanKind) throws(PlannerError) {
+        let running = kind == .regular ? regularPlan.running : finalizingPlan.running
+        guard !running.contains(name) else { return }
+        try withPlan(kind) { plan throws(PlannerError) in try plan.setRunning(name) }
+    }
+
+    @discardableResult
+    private func withPlan<T>(_ kind: PlanKind, _ body: (inout TaskPlanner) throws(PlannerError) -> T) throws(PlannerError) -> T {
+        switch kind {
+        case .regular: try body(&regularPlan)
+        case .finalizing: try body(&finalizingPlan)
+        }
+    }
+
+    /// CLEANING: SIGTERM the process group of every regular process still FORKED or RUNNING,
+    /// and every adopted orphan (DESIGN §2.4).
+    func terminateRegularPlan() {
+        platform.signalOrphans(SIGTERM, sparing: liveCoordinators())
+        for name in regularPlan.running.sorted(by: byTaskOrder) {
+            guard let run = state.processes[name]?.last, run.state == .forked || run.state == .running else { continue }
+            platform.terminate(run, owner: owner)
+        }
+    }
+
+    /// The original's `_kill`: every process whose last run is terminal gets its leftovers
+    /// SIGKILLed; a live non-terminal run is recorded KILLED (rc -1), a dead one LOST.
+    func killAll() throws(RunnerError) {
+        for name in state.processes.keys {
+            guard let run = state.processes[name]?.last else { continue }
+            if run.state?.isTerminal ?? false {
+                if platform.kill(run, owner: owner) { log("Terminal process (\(name)) still had running pids; killed them.") }
+            } else if platform.scan(run, owner: owner).isAlive {
+                log("Transitioning \(name) to KILLED")
+                try setProcessStatus(name, .killed, stopTime: platform.now(), returnCode: -1)
+            } else if run.state != .waiting {
+                log("Transitioning \(name) to LOST")
+                try setProcessStatus(name, .lost)
+            }
+        }
+    }
+
+    func liveCoordinators() -> Set<Int32> {
+        var pids = Set<Int32>()
+        for runs in state.processes.values {
+            if let run = runs.last, let pid = run.coordinatorPid, !(run.state?.isTerminal ?? true) { pids.insert(pid) }
+        }
+        return pids
+    }
+
+    func byTaskOrder(_ a: String, _ b: String) -> Bool {
+        (processOrder[a] ?? .max, a) < (processOrder[b] ?? .max, b)
+    }
+}

@@ -1,0 +1,134 @@
+import CThermosSys
+import Glibc
+
+/// The command's stdout/stderr: fds handed to the child, plus pipes and sinks when relayed.
+struct CommandOutputs {
+    /// The fds the child gets as 1 and 2.
+    var childStdout: Int32
+    var childStderr: Int32
+    /// Read ends when the coordinator relays (rotate, both).
+    var pipes: (stdout: Int32, stderr: Int32)?
+    var sinks: (LogSink, LogSink)?
+    /// Fds to close in the coordinator once the child has them.
+    var closeAfterSpawn: [Int32] = []
+
+    func closeChildEnds() {
+        for fd in closeAfterSpawn { close(fd) }
+    }
+}
+
+extension Coordinator {
+    /// Opens the outputs the logger configuration asks for (reference §1.6 "Logging").
+    func openOutputs(owner: (uid_t, gid_t)?) throws(CoordinatorFailure) -> CommandOutputs {
+        let stdoutPath = options.logDirectory + "/stdout"
+        let stderrPath = options.logDirectory + "/stderr"
+        switch (options.destination, options.mode) {
+        case ("file", "standard"):
+            let out = try LogSink.open(stdoutPath, truncate: false, owner: owner)
+            let err = try LogSink.open(stderrPath, truncate: false, owner: owner)
+            return CommandOutputs(childStdout: out, childStderr: err, closeAfterSpawn: [out, err])
+        case ("console", _):
+            return CommandOutputs(childStdout: 1, childStderr: 2)
+        case ("none", _):
+            let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+            return CommandOutputs(childStdout: null, childStderr: null, closeAfterSpawn: [null])
+        default:
+            // file+rotate, both: relay through pipes.
+            let rotation = options.mode == "rotate" ? (options.rotateSize, options.rotateBackups) : nil
+            let tee = options.destination == "both"
+            let out = try LogSink(path: stdoutPath, console: tee ? 1 : nil, rotation: rotation, owner: owner)
+            let err = try LogSink(path: stderrPath, console: tee ? 2 : nil, rotation: rotation, owner: owner)
+            var outPipe: [Int32] = [0, 0]
+            var errPipe: [Int32] = [0, 0]
+            guard cthermos_pipe2(&outPipe, O_CLOEXEC) == 0, cthermos_pipe2(&errPipe, O_CLOEXEC) == 0 else {
+                throw .system("cannot create pipes: \(describeErrno(errno))")
+            }
+            return CommandOutputs(
+                childStdout: outPipe[1], childStderr: errPipe[1], pipes: (outPipe[0], errPipe[0]), sinks: (out, err),
+                closeAfterSpawn: [outPipe[1], errPipe[1]])
+        }
+    }
+
+    /// `HOME`, `LOGNAME`, `USER`, `PATH` (+ `BASH_ENV` when `<sandbox>/.thermos_profile` exists);
+    /// with `--preserve-env`, on top of our own environment.
+    func buildEnvironment(account: Account?) -> [String] {
+        var environment: [(String, String)] = []
+        var inherited: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                let key = String(text[..<equals])
+                inherited[key] = String(text[text.index(after: equals)...])
+                if options.preserveEnvironment { environment.append((key, inherited[key]!)) }
+            }
+            pointer += 1
+        }
+        let userName = account?.name ?? options.user ?? currentUserName()
+        let home: String
+        if options.chroot || options.sandbox.isEmpty {
+            home = account?.home ?? currentHome()
+        } else {
+            home = options.sandbox
+        }
+        var fixed: [(String, String)] = [
+            ("HOME", home), ("LOGNAME", userName), ("USER", userName),
+            ("PATH", inherited["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"),
+        ]
+        // Called after chroot, so inside a chroot the sandbox is "/".
+        let profile = (options.chroot || options.sandbox.isEmpty ? "" : options.sandbox) + "/.thermos_profile"
+        var info = stat()
+        if stat(profile, &info) == 0 { fixed.append(("BASH_ENV", profile)) }
+        let fixedKeys = Set(fixed.map(\.0))
+        environment.removeAll { fixedKeys.contains($0.0) || $0.0 == "BASH_ENV" }
+        return (environment + fixed).map { "\($0.0)=\($0.1)" }
+    }
+
+    private func currentUserName() -> String {
+        if let entry = getpwuid(getuid()) { return String(cString: entry.pointee.pw_name) }
+        return "uid\(getuid())"
+    }
+
+    private func currentHome() -> String {
+        if let entry = getpwuid(getuid()) { return String(cString: entry.pointee.pw_dir) }
+        return "/"
+    }
+
+    /// `posix_spawn`s `/bin/bash -c <cmdline>` in our session and process group, with a clean
+    /// signal state and only fds 0–2.
+    func spawnCommand(outputs: CommandOutputs, environment: [String], directory: String) throws(CoordinatorFailure) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outputs.childStdout, 1)
+        posix_spawn_file_actions_adddup2(&actions, outputs.childStderr, 2)
+        cthermos_spawn_addchdir(&actions, directory)
+        cthermos_spawn_addclosefrom(&actions, 3)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        sigdelset(&defaults, SIGKILL)
+        sigdelset(&defaults, SIGSTOP)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let arguments: [String] = ["/bin/bash", "-c", options.cmdline]
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, "/bin/bash", &actions, &attributes, argv, envp)
+        guard result == 0 else { throw .system("cannot start /bin/bash: \(describeErrno(result))") }
+        return pid
+    }
+}

@@ -1,0 +1,127 @@
+import CThermosSys
+import Glibc
+import ThermosCheckpoint
+
+/// One run of one process: waits for the runner's FORKED record, prepares identity, environment
+/// and logs, runs `/bin/bash -c <cmdline>`, and records RUNNING and the end of the run in its
+/// coordinator stream (reference §1.6, DESIGN §4).
+struct Coordinator {
+    let options: CoordinatorOptions
+    let stream: CheckpointWriter
+
+    init(options: CoordinatorOptions) {
+        self.options = options
+        let policy = SyncPolicy(rawValue: options.fsync) ?? .always
+        stream = CheckpointWriter(adopting: 3, path: options.checkpoint, policy: policy)
+    }
+
+    func run() throws(CoordinatorFailure) -> Never {
+        // The runner sends SIGTERM to our whole process group in CLEANING: the command must get
+        // it, we must survive it to record how the command ended. SIGKILL still ends us.
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
+        signal(SIGHUP, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
+        try awaitControl()
+        let account = try resolveAccount()
+        try prepareLogDirectory(owner: account.map { ($0.uid, $0.gid) })
+        let outputs = try openOutputs(owner: account.map { ($0.uid, $0.gid) })
+        if options.chroot {
+            guard chdir(options.sandbox) == 0, Glibc.chroot(options.sandbox) == 0 else {
+                throw .system("cannot chroot to \(options.sandbox): \(describeErrno(errno))")
+            }
+        }
+        if let account { try become(account) }
+        let environment = buildEnvironment(account: account)
+        let workingDirectory = options.chroot ? "/" : (options.sandbox.isEmpty ? "/" : options.sandbox)
+        let startTime = wallClock()
+        let pid = try spawnCommand(outputs: outputs, environment: environment, directory: workingDirectory)
+        outputs.closeChildEnds()
+        record(ProcessStatus(seq: options.seq + 1, process: options.process, state: .running, startTime: startTime, pid: pid))
+        if let pipes = outputs.pipes {
+            relay(stdout: pipes.stdout, stderr: pipes.stderr, into: (outputs.sinks!.0, outputs.sinks!.1))
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { break }
+        }
+        let returnCode = cthermos_wait_return_code(status)
+        let state: ProcessState = returnCode == 0 ? .success : (returnCode > 0 ? .failed : .killed)
+        record(ProcessStatus(
+            seq: options.seq + 2, process: options.process, state: state, stopTime: wallClock(), returnCode: returnCode))
+        try? stream.close()
+        exit(0)
+    }
+
+    /// Blocks until the runner released us (one byte) or died (EOF), then requires our FORKED
+    /// record to be the last record of the stream: otherwise the runner never committed this run
+    /// and nothing may be started.
+    private func awaitControl() throws(CoordinatorFailure) {
+        var byte: UInt8 = 0
+        while read(options.handshakeFD, &byte, 1) < 0 && errno == EINTR {}
+        close(options.handshakeFD)
+        let stream: CheckpointStream
+        do {
+            stream = try CheckpointReader.read(path: options.checkpoint)
+        } catch {
+            throw .lostControl("Lost control of the checkpoint stream: \(error)")
+        }
+        guard case .processStatus(let last)? = stream.records.last, last.state == .forked, last.process == options.process,
+            last.seq == options.seq, last.coordinatorPid == getpid(), last.forkTime == options.forkTime
+        else {
+            throw .lostControl("Lost control of the checkpoint stream \(options.checkpoint): no FORKED record for pid \(getpid())")
+        }
+    }
+
+    /// Writes a record; it is visible to the runner at once, and synced afterwards per policy.
+    private func record(_ status: ProcessStatus) {
+        do {
+            try stream.appendVisible(.processStatus(status))
+            if stream.policy != .none { try stream.sync() }
+        } catch {
+            printError("thermos-coordinator[\(options.process)]: \(error)")
+        }
+    }
+
+    struct Account {
+        var name: String
+        var uid: uid_t
+        var gid: gid_t
+        var home: String
+    }
+
+    /// The target user's account when it differs from ours (nil when we already are that user).
+    private func resolveAccount() throws(CoordinatorFailure) -> Account? {
+        guard let user = options.user else { return nil }
+        guard let entry = getpwnam(user) else { throw .system("Unknown user \(user): no passwd entry") }
+        let account = Account(
+            name: user, uid: entry.pointee.pw_uid, gid: entry.pointee.pw_gid, home: String(cString: entry.pointee.pw_dir))
+        if account.uid == getuid() { return nil }
+        guard geteuid() == 0 else { throw .system("Must be root to run processes as other users! (user \(user))") }
+        return account
+    }
+
+    private func become(_ account: Account) throws(CoordinatorFailure) {
+        guard initgroups(account.name, account.gid) == 0, setgid(account.gid) == 0, setuid(account.uid) == 0 else {
+            throw .system("cannot switch to user \(account.name): \(describeErrno(errno))")
+        }
+    }
+
+    private func prepareLogDirectory(owner: (uid_t, gid_t)?) throws(CoordinatorFailure) {
+        guard options.destination != "none" && options.destination != "console" else { return }
+        var path = ""
+        for component in options.logDirectory.split(separator: "/") {
+            path += "/" + component
+            if mkdir(path, 0o755) != 0 && errno != EEXIST {
+                throw .system("cannot create log directory \(path): \(describeErrno(errno))")
+            }
+        }
+        if let (uid, gid) = owner { _ = chown(options.logDirectory, uid, gid) }
+    }
+}
+
+/// Writes one line to our stderr.
+func printError(_ message: String) {
+    var line = message + "\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
