@@ -1,0 +1,165 @@
+public import ArgumentParser
+import Glibc
+import ThermosCheckpoint
+import ThermosConfig
+import ThermosRuntime
+
+/// Flags shared by `run` and `simplerun`.
+struct RunnerFlags: ParsableArguments {
+    @Option(name: [.customLong("root")], help: ArgumentHelp("The checkpoint root (default $THERMOS_ROOT, else /var/run/thermos).", valueName: "dir"))
+    var root: String?
+
+    @Option(help: ArgumentHelp("The sandbox (cwd) of the processes (default /var/lib/thermos/sandbox/<task id>).", valueName: "dir"))
+    var sandbox: String?
+
+    @Option(name: [.customLong("log-dir"), .customLong("log_dir")], help: ArgumentHelp("Process log directory (default <sandbox>/.logs).", valueName: "dir"))
+    var logDir: String?
+
+    @Option(name: [.customLong("task-id"), .customLong("task_id")], help: "Bind to this task id (default <name>-<time>).")
+    var taskID: String?
+
+    @Option(help: "Run the processes as this user (requires root when it is not you).")
+    var user: String?
+
+    @Flag(name: [.customLong("enable-chroot"), .customLong("enable_chroot")], help: "chroot the processes into the sandbox (root).")
+    var enableChroot = false
+
+    @Flag(name: [.customLong("preserve-env"), .customLong("preserve_env")], help: "Pass this environment to the processes.")
+    var preserveEnv = false
+
+    @Option(name: [.customShort("P"), .customLong("port")], help: ArgumentHelp("Bind a named port (repeatable).", valueName: "name:port"))
+    var ports: [String] = []
+
+    @Option(name: [.customShort("E"), .customLong("environment")], help: ArgumentHelp("Bind a template variable (repeatable).", valueName: "name=value"))
+    var bindings: [String] = []
+
+    @Flag(help: "Detach and run in the background; prints the task id.")
+    var daemon = false
+
+    @Flag(help: "Take over the task from a live runner (kills it).")
+    var force = false
+
+    @Option(help: "When checkpoint records reach the disk: always (fsync each), group (one fdatasync per event batch), none.")
+    var fsync: SyncPolicy = .group
+
+    @Option(name: [.customLong("process-logger-destination"), .customLong("process_logger_destination")], help: "file, console, both or none (processes without a logger).")
+    var processLoggerDestination: LoggerDestination?
+
+    @Option(name: [.customLong("process-logger-mode"), .customLong("process_logger_mode")], help: "standard or rotate (processes without a logger).")
+    var processLoggerMode: LoggerMode?
+
+    @Option(name: [.customLong("rotate-log-size-mb"), .customLong("rotate_log_size_mb")], help: "Rotate logs at this size, MiB.")
+    var rotateLogSizeMB: Int?
+
+    @Option(name: [.customLong("rotate-log-backups"), .customLong("rotate_log_backups")], help: "Rotated files to keep.")
+    var rotateLogBackups: Int?
+
+    @Option(name: [.customLong("preemption-wait")], help: "Seconds a staged kill (SIGINT/SIGTERM) waits before SIGKILL.")
+    var preemptionWait: Double = 60
+
+    var checkpointRoot: String {
+        if let root { return absolutePath(root) }
+        if let environment = getenv("THERMOS_ROOT"), environment.pointee != 0 { return String(cString: environment) }
+        return TaskPath.defaultCheckpointRoot
+    }
+
+    /// The runner configuration for an evaluated task.
+    func configuration(task: TaskConfig, taskID: String, account: RunAccount, ports: [String: Int], sandbox: String, launchTime: Double) -> RunnerConfiguration {
+        var configuration = RunnerConfiguration(
+            task: task, taskID: taskID, root: checkpointRoot, sandbox: sandbox, logDir: logDir.map(absolutePath),
+            user: account.name, uid: account.uid, hostname: hostName(), ports: ports, launchTime: launchTime)
+        configuration.chroot = enableChroot
+        configuration.preserveEnvironment = preserveEnv
+        configuration.loggerDestination = processLoggerDestination
+        configuration.loggerMode = processLoggerMode
+        configuration.rotateLogSizeMB = rotateLogSizeMB
+        configuration.rotateLogBackups = rotateLogBackups
+        configuration.fsync = fsync
+        configuration.preemptionWait = preemptionWait
+        return configuration
+    }
+
+    /// Runs the configuration in the foreground, or re-launches detached with `--daemon`.
+    func execute(_ configuration: RunnerConfiguration, relaunch arguments: [String]) throws -> Never {
+        if daemon {
+            printError("Daemonizing and starting runner.")
+            do {
+                try daemonize(arguments.filter { $0 != "--daemon" } + ["--task-id", configuration.taskID])
+            } catch {
+                throw fail(error.message, code: RunExit.runnerError)
+            }
+            print(configuration.taskID)
+            Glibc.exit(0)
+        }
+        do {
+            let state = try runTask(configuration, force: force)
+            Glibc.exit(RunExit.code(for: state))
+        } catch {
+            switch error.code {
+            case .invalidTask, .unboundPort, .unknownUser, .permission:
+                throw fail(error.message, code: RunExit.invalidInput)
+            default:
+                throw fail(error.message, code: RunExit.runnerError)
+            }
+        }
+    }
+}
+
+extension SyncPolicy: ExpressibleByArgument {}
+extension LoggerDestination: ExpressibleByArgument {}
+extension LoggerMode: ExpressibleByArgument {}
+
+/// `thermos run`: run a task from a config file on this machine.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a thermos task.",
+        discussion: """
+            Exit status: 0 SUCCESS, 1 FAILED, 3 KILLED, 4 LOST, 2 invalid input (config, flags, \
+            ports, user), 5 runner error (task locked by a live runner, unreadable checkpoint). \
+            SIGINT/SIGTERM kill the task in stages (a second one kills at once). Running a \
+            finished task id again does nothing and exits with its recorded state.
+            """
+    )
+
+    @OptionGroup var flags: RunnerFlags
+
+    @Option(help: "The task to run when the file holds several.")
+    var task: String?
+
+    @Flag(help: "Accepted for compatibility: the format is chosen by the file extension.")
+    var json = false
+
+    @Argument(help: "A task config (.json, .yaml, .yml).")
+    var config: String
+
+    func run() throws {
+        let launchTime = wallClock()
+        let ports = try parsePorts(flags.ports)
+        let template: TaskTemplate
+        let account: RunAccount
+        let evaluated: TaskConfig
+        let taskID: String
+        do {
+            template = try ConfigLoader.selectTask(ConfigLoader.loadTemplates(path: config), named: task)
+                .binding(try InspectCommand.parseBindings(flags.bindings))
+            let missing = try template.requiredPorts().filter { ports[$0] == nil }
+            if !missing.isEmpty {
+                throw fail("ERROR!  Unbound ports: \(missing.joined(separator: " ")) (bind each with -P name:port)", code: RunExit.invalidInput)
+            }
+            try TaskValidator.validate(template)
+            account = try RunAccount.resolve(flags.user)
+            let name = try template.evaluate(context: ThermosContext(user: account.name, ports: ports), allowUnbound: true).name
+            taskID = flags.taskID ?? defaultTaskID(name: name, at: launchTime)
+            evaluated = try template.evaluate(context: ThermosContext(taskID: taskID, user: account.name, ports: ports))
+        } catch let error as ConfigError {
+            throw fail(error.description, code: RunExit.invalidInput)
+        } catch let error as RunnerError {
+            throw fail(error.message, code: RunExit.invalidInput)
+        }
+        let sandbox = flags.sandbox.map(absolutePath) ?? "/var/lib/thermos/sandbox/\(taskID)"
+        let configuration = flags.configuration(
+            task: evaluated, taskID: taskID, account: account, ports: ports, sandbox: sandbox, launchTime: launchTime)
+        try flags.execute(configuration, relaunch: Array(CommandLine.arguments.dropFirst()))
+    }
+}

@@ -1,0 +1,138 @@
+import ArgumentParser
+import Glibc
+import ThermosCheckpoint
+import ThermosConfig
+import ThermosPlanner
+import ThermosRuntime
+
+/// `thermos runner`: the executor-facing runner (`thermos_runner`, reference §3.12), with its
+/// flags and exit statuses: 0 done (or already terminal), 101 internal error / unbound port,
+/// 102 invalid task, 103 unknown error, 104 unknown user, 105 terminal task.
+struct RunnerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runner",
+        abstract: "Run a task for an executor (thermos_runner).",
+        discussion: "SIGUSR1 (or SIGTERM/SIGINT) kills the task in stages, SIGUSR2 loses it; the runner then exits 0."
+    )
+
+    @Option(name: [.customLong("thermos-json"), .customLong("thermos_json")], help: "The task as Aurora task JSON.")
+    var thermosJSON: String
+
+    @Option(help: "The sandbox on the host.")
+    var sandbox: String
+
+    @Option(name: [.customLong("checkpoint-root"), .customLong("checkpoint_root")], help: "The checkpoint root.")
+    var checkpointRoot: String
+
+    @Option(name: [.customLong("task-id"), .customLong("task_id")], help: "The task id (default <name>-<time>).")
+    var taskID: String?
+
+    @Option(help: "Run the processes as this user (requires root).")
+    var setuid: String?
+
+    @Flag(name: [.customLong("enable-chroot"), .customLong("enable_chroot")], help: "chroot the processes into the sandbox.")
+    var enableChroot = false
+
+    @Flag(name: [.customLong("preserve-env"), .customLong("preserve_env")], help: "Pass the runner's environment to the processes.")
+    var preserveEnv = false
+
+    @Option(name: [.customLong("port")], help: ArgumentHelp("Bind a named port (repeatable).", valueName: "name:port"))
+    var ports: [String] = []
+
+    @Option(help: "Host name written into the header.")
+    var hostname: String?
+
+    @Option(name: [.customLong("process-logger-destination"), .customLong("process_logger_destination")], help: "file, console, both or none.")
+    var processLoggerDestination: LoggerDestination?
+
+    @Option(name: [.customLong("process-logger-mode"), .customLong("process_logger_mode")], help: "standard or rotate.")
+    var processLoggerMode: LoggerMode?
+
+    @Option(name: [.customLong("rotate-log-size-mb"), .customLong("rotate_log_size_mb")], help: "Rotate at this size, MiB.")
+    var rotateLogSizeMB: Int?
+
+    @Option(name: [.customLong("rotate-log-backups"), .customLong("rotate_log_backups")], help: "Rotated files to keep.")
+    var rotateLogBackups: Int?
+
+    @Option(name: [.customLong("container-sandbox"), .customLong("container_sandbox")], help: "Not supported (Mesos filesystem images).")
+    var containerSandbox: String?
+
+    @Option(name: [.customLong("mesos-containerizer-path"), .customLong("mesos_containerizer_path")], help: "Not supported (Mesos filesystem images).")
+    var mesosContainerizerPath: String?
+
+    @Option(name: [.customLong("log-dir"), .customLong("log_dir")], help: "Directory for the runner's own log (thermos_runner.log).")
+    var runnerLogDir: String?
+
+    @Option(help: "fsync policy of the checkpoints: always, group, none.")
+    var fsync: SyncPolicy = .group
+
+    func run() throws {
+        if mesosContainerizerPath != nil || containerSandbox != nil {
+            throw fail("--mesos-containerizer-path/--container-sandbox (Mesos filesystem images) are not supported by this runner", code: 101)
+        }
+        let launchTime = wallClock()
+        let portMap: [String: Int]
+        do {
+            portMap = try parsePorts(ports)
+        } catch {
+            throw fail(error.message, code: 101)
+        }
+        let account: RunAccount
+        do {
+            account = try RunAccount.resolve(setuid)
+        } catch {
+            throw fail(error.message, code: error.code == .unknownUser ? 104 : 102)
+        }
+        let task: TaskConfig
+        let resolvedID: String
+        do {
+            let template = try ConfigLoader.selectTask(ConfigLoader.loadTemplates(path: thermosJSON), named: nil)
+            let missing = try template.requiredPorts().filter { portMap[$0] == nil }
+            if !missing.isEmpty { throw fail("Unbound ports: \(missing.joined(separator: " "))", code: 101) }
+            try TaskValidator.validate(template)
+            let name = try template.evaluate(context: ThermosContext(user: account.name, ports: portMap), allowUnbound: true).name
+            resolvedID = taskID ?? defaultTaskID(name: name, at: launchTime)
+            task = try template.evaluate(context: ThermosContext(taskID: resolvedID, user: account.name, ports: portMap))
+        } catch let error as ConfigError {
+            throw fail(error.description, code: 102)
+        }
+        var configuration = RunnerConfiguration(
+            task: task, taskID: resolvedID, root: absolutePath(checkpointRoot), sandbox: absolutePath(sandbox), user: account.name,
+            uid: account.uid, hostname: hostname ?? hostName(), ports: portMap, totalRunLimit: TaskPlanner.runnerRunLimit,
+            launchTime: launchTime)
+        configuration.chroot = enableChroot
+        configuration.preserveEnvironment = preserveEnv
+        configuration.loggerDestination = processLoggerDestination
+        configuration.loggerMode = processLoggerMode
+        configuration.rotateLogSizeMB = rotateLogSizeMB
+        configuration.rotateLogBackups = rotateLogBackups
+        configuration.fsync = fsync
+        if let runnerLogDir { redirectLog(to: runnerLogDir) }
+        do {
+            _ = try runTask(configuration, force: false)
+        } catch {
+            throw fail(error.message, code: error.runnerExitStatus)
+        }
+    }
+
+    /// Sends the runner's own log (stderr) to `<dir>/thermos_runner.log`.
+    private func redirectLog(to directory: String) {
+        _ = try? TaskFilesAccess.makeDirectories(directory)
+        let fd = open(directory + "/thermos_runner.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        printError("Writing log files to disk in \(directory)")
+        dup2(fd, 2)
+        close(fd)
+    }
+}
+
+/// `mkdir -p` for the CLI.
+enum TaskFilesAccess {
+    static func makeDirectories(_ path: String) throws {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw fail("cannot create \(current)", code: 101) }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import CThermosSys
+import ArgumentParser
+import Glibc
+import ThermosCheckpoint
+import ThermosConfig
+import ThermosPlanner
+import ThermosRuntime
+
+/// Exit statuses of `thermos run` and `thermos simplerun` (DESIGN §2.2).
+enum RunExit {
+    static let invalidInput: Int32 = 2
+    /// The runner could not take control or keep going (lock held, unreadable checkpoint).
+    static let runnerError: Int32 = 5
+
+    static func code(for state: TaskState) -> Int32 {
+        switch state {
+        case .success: 0
+        case .failed: 1
+        case .killed: 3
+        case .lost: 4
+        case .active, .cleaning, .finalizing, .unknown: runnerError
+        }
+    }
+}
+
+/// The user processes run as: `--user`, else the current user; another user needs root.
+struct RunAccount {
+    var name: String
+    var uid: Int32
+
+    static func resolve(_ requested: String?) throws(RunnerError) -> RunAccount {
+        let current = userName(uid: getuid())
+        let name = requested ?? current
+        guard let entry = getpwnam(name) else {
+            throw RunnerError(.unknownUser, "Unknown user \(name): no passwd entry (check --user/--setuid)")
+        }
+        let uid = Int32(bitPattern: entry.pointee.pw_uid)
+        if uid_t(bitPattern: uid) != getuid() && geteuid() != 0 {
+            throw RunnerError(
+                .permission, "task specifies user as \(name), but \(current) does not have setuid permission! (run as root or drop --user)")
+        }
+        return RunAccount(name: name, uid: uid)
+    }
+}
+
+/// Parses `name:port` bindings (`-P`/`--port`).
+func parsePorts(_ specs: [String]) throws(ValidationError) -> [String: Int] {
+    var ports: [String: Int] = [:]
+    for spec in specs {
+        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty, let port = Int(parts[1]), (0...65535).contains(port) else {
+            throw ValidationError("Invalid port binding \"\(spec)\": expected name:port, e.g. -P http:8080")
+        }
+        ports[parts[0]] = port
+    }
+    return ports
+}
+
+/// The original's default task id: `<name>-YYYYmmdd-HHMMSS.<microseconds>` (local time).
+func defaultTaskID(name: String, at time: Double) -> String {
+    var seconds = time_t(time)
+    var parts = tm()
+    localtime_r(&seconds, &parts)
+    var buffer = [CChar](repeating: 0, count: 32)
+    strftime(&buffer, buffer.count, "%Y%m%d-%H%M%S", &parts)
+    let micros = Int((time - Double(Int(time))) * 1_000_000)
+    let digits = String(micros)
+    return "\(name)-\(String(cString: buffer)).\(String(repeating: "0", count: max(0, 6 - digits.count)))\(digits)"
+}
+
+/// The machine's host name.
+func hostName() -> String {
+    var buffer = [CChar](repeating: 0, count: 256)
+    gethostname(&buffer, buffer.count)
+    return String(cString: buffer)
+}
+
+/// Seconds since the epoch.
+func wallClock() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+/// A glog-style line on stderr, like the original runner's INFO log.
+func runnerLog(_ message: String) {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    var seconds = now.tv_sec
+    var parts = tm()
+    localtime_r(&seconds, &parts)
+    var buffer = [CChar](repeating: 0, count: 32)
+    strftime(&buffer, buffer.count, "%m%d %H:%M:%S", &parts)
+    let micros = String(now.tv_nsec / 1000)
+    printError("I\(String(cString: buffer)).\(String(repeating: "0", count: max(0, 6 - micros.count)))\(micros) \(getpid()) runner] \(message)")
+}
+
+/// Makes a directory path absolute against the current directory.
+func absolutePath(_ path: String) -> String {
+    if path.hasPrefix("/") { return path }
+    var buffer = [CChar](repeating: 0, count: 4096)
+    guard getcwd(&buffer, buffer.count) != nil else { return path }
+    let base = String(cString: buffer)
+    return base == "/" ? "/" + path : base + "/" + path
+}
+
+/// Runs `configuration` in this process with the real platform and returns the final state.
+func runTask(_ configuration: RunnerConfiguration, force: Bool) throws(RunnerError) -> TaskState {
+    let platform = try LinuxRunnerPlatform()
+    let runner = try TaskRunner(configuration: configuration, platform: platform, log: runnerLog)
+    if runner.isTerminal {
+        runnerLog("Task \(configuration.taskID) already finished: \(runner.taskState.name); nothing to do.")
+        return runner.taskState
+    }
+    return try runner.run(force: force)
+}
+
+/// Starts this binary again, detached in its own session with stdio on /dev/null (`--daemon`).
+func daemonize(_ arguments: [String]) throws(RunnerError) {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var emptyMask = sigset_t()
+    sigemptyset(&emptyMask)
+    posix_spawnattr_setsigmask(&attributes, &emptyMask)
+    posix_spawnattr_setflags(&attributes, cthermos_POSIX_SPAWN_SETSID | Int16(POSIX_SPAWN_SETSIGMASK))
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    let executable = String(decoding: buffer.prefix(max(count, 0)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+    guard result == 0 else { throw RunnerError(.launch, "cannot daemonize: \(String(cString: strerror(result)))") }
+}
