@@ -99,7 +99,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ThermosCLITests",
-            dependencies: ["thermos", "ThermosCheckpoint", "ThermosTestSupport"],
+            dependencies: [
+                "thermos", "thermos-coordinator", "ThermosCheckpoint", "ThermosTestSupport",
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
             swiftSettings: strictSettings
         ),
     ]

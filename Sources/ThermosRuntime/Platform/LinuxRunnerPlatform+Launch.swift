@@ -11,6 +11,7 @@ public import ThermosCheckpoint
 extension LinuxRunnerPlatform {
     public func launch(_ request: CoordinatorLaunch) throws(RunnerError) -> ProcessStatus {
         let stream = try lockCoordinatorStream(request.checkpointPath, policy: request.fsync == .always ? .always : .none)
+        watchStream(path: request.checkpointPath)
         var handshake: [Int32] = [-1, -1]
         guard cthermos_pipe2(&handshake, O_CLOEXEC) == 0 else {
             try? stream.close()
@@ -35,6 +36,7 @@ extension LinuxRunnerPlatform {
             try? stream.close()
             throw error
         }
+        CrashPoint.reach("after-spawn", process: request.process)
         let forked = ProcessStatus(
             seq: request.seq, process: request.process, state: .forked, coordinatorPid: pid, forkTime: forkTime)
         do {
@@ -44,6 +46,7 @@ extension LinuxRunnerPlatform {
             Glibc.kill(pid, SIGKILL)
             throw RunnerError(.checkpoint, "cannot record FORKED for \(request.process): \(error)")
         }
+        CrashPoint.reach("after-forked", process: request.process)
         var byte: UInt8 = 1
         _ = write(handshake[1], &byte, 1)
         watchCoordinator(process: request.process, pid: pid, forkTime: forkTime)

@@ -47,6 +47,7 @@ extension TaskRunner {
         guard let name = status.process, let processState = status.state else { return }
         let kind = plan(containing: name)
         let time = status.stopTime ?? platform.now()
+        let log: (String) -> Void = recovery ? { _ in } : self.log
         do {
             switch processState {
             case .waiting:
@@ -99,6 +100,7 @@ extension TaskRunner {
         }
         prepared.remove(name)
         muxer.unregister(name)
+        if !recovery { CrashPoint.reach("after-end", process: name) }
     }
 
     private func markRunning(_ name: String, in kind: PlanKind) throws(PlannerError) {

@@ -155,6 +155,7 @@ extension TaskRunner {
         if limit > 0 { runnable = Array(runnable.prefix(max(limit - running.count, 0))) }
         for name in runnable {
             if !prepared.contains(name) { try setProcessStatus(name, .waiting) }
+            CrashPoint.reach("after-waiting", process: name)
             try launch(name)
         }
     }

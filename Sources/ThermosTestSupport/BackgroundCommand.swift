@@ -1,0 +1,88 @@
+import CThermosSys
+import Glibc
+
+/// A command started in the background for a test (e.g. a runner to be signalled or killed):
+/// stdout and stderr go to files, the child gets a clean signal state.
+public final class BackgroundCommand: @unchecked Sendable {
+    // Unchecked: `pid` is immutable and `exitStatus` is only touched by the test that owns the
+    // command (tests never share a BackgroundCommand across tasks).
+    public let pid: Int32
+    public let stdoutPath: String
+    public let stderrPath: String
+    private var exitStatus: Int32?
+
+    /// Starts `arguments` (argv[0] searched in PATH) with `environment` added to ours.
+    public init(_ arguments: [String], environment extra: [String: String] = [:], outputPrefix: String) {
+        stdoutPath = outputPrefix + ".stdout"
+        stderrPath = outputPrefix + ".stderr"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        cthermos_spawn_addclosefrom(&actions, 3)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        sigdelset(&defaults, SIGKILL)
+        sigdelset(&defaults, SIGSTOP)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var environment: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                environment[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        environment.merge(extra) { $1 }
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var child: pid_t = 0
+        let result = posix_spawnp(&child, arguments[0], &actions, &attributes, argv, envp)
+        precondition(result == 0, "cannot start \(arguments[0]): errno \(result)")
+        pid = child
+    }
+
+    /// Sends `signal` to the command.
+    public func signal(_ signal: Int32) {
+        kill(pid, signal)
+    }
+
+    /// Waits for the command; returns its exit status, or 128 + signal.
+    @discardableResult
+    public func wait() -> Int32 {
+        if let exitStatus { return exitStatus }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        exitStatus = code
+        return code
+    }
+
+    public var stdout: String { String(decoding: readBytes(stdoutPath) ?? [], as: UTF8.self) }
+    public var stderr: String { String(decoding: readBytes(stderrPath) ?? [], as: UTF8.self) }
+}
+
+/// Polls `condition` every 20 ms until it holds or `timeout` seconds pass (test helper).
+public func eventually(timeout: Double = 20, _ condition: () -> Bool) -> Bool {
+    var waited = 0.0
+    while waited < timeout {
+        if condition() { return true }
+        usleep(20_000)
+        waited += 0.02
+    }
+    return condition()
+}
