@@ -33,13 +33,24 @@ final class LogSink {
         return fd
     }
 
-    /// Writes `bytes` to the console and the file, rolling the file over when it is full.
+    /// Writes `bytes` to the console and the file. A rotating file is filled exactly to its
+    /// size and rolled over, so what lands where does not depend on how reads were chunked.
     func write(_ bytes: UnsafeRawBufferPointer) {
         if let console { writeAll(console, bytes) }
         guard file >= 0 else { return }
-        writeAll(file, bytes)
-        size += Int64(bytes.count)
-        if let rotation, size >= rotation.maxBytes { rollOver(backups: rotation.backups) }
+        guard let rotation else {
+            writeAll(file, bytes)
+            return
+        }
+        var rest = bytes
+        while !rest.isEmpty {
+            let room = Int(max(rotation.maxBytes - size, 1))
+            let part = UnsafeRawBufferPointer(rebasing: rest.prefix(room))
+            writeAll(file, part)
+            size += Int64(part.count)
+            rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(part.count))
+            if size >= rotation.maxBytes { rollOver(backups: rotation.backups) }
+        }
     }
 
     private func rollOver(backups: Int) {
