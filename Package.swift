@@ -98,6 +98,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "ThermosRuntimeTests",
+            dependencies: [
+                "ThermosRuntime", "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner", "ThermosTestSupport",
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "ThermosCLITests",
             dependencies: [
                 "thermos", "thermos-coordinator", "ThermosCheckpoint", "ThermosTestSupport",
