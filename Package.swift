@@ -64,7 +64,8 @@ let package = Package(
         .executableTarget(
             name: "thermos-coordinator",
             dependencies: ["ThermosCheckpoint", "CThermosSys"],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
         ),
         // The CLI: parses, calls the modules, prints.
         .executableTarget(

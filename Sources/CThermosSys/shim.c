@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -74,6 +75,8 @@ uint64_t cthermos_timerfd_drain(int fd) {
     if (read(fd, &expirations, sizeof(expirations)) != (ssize_t)sizeof(expirations)) return 0;
     return expirations;
 }
+
+int cthermos_eventfd(void) { return eventfd(0, EFD_CLOEXEC); }
 
 int cthermos_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 

@@ -22,6 +22,11 @@ struct Coordinator {
         signal(SIGINT, SIG_IGN)
         signal(SIGHUP, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
+        // The runner starts us with these blocked; ignoring them discards any already pending.
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for blocked in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&mask, blocked) }
+        sigprocmask(SIG_UNBLOCK, &mask, nil)
         try awaitControl()
         let account = try resolveAccount()
         try prepareLogDirectory(owner: account.map { ($0.uid, $0.gid) })
@@ -49,7 +54,7 @@ struct Coordinator {
         let state: ProcessState = returnCode == 0 ? .success : (returnCode > 0 ? .failed : .killed)
         record(ProcessStatus(
             seq: options.seq + 2, process: options.process, state: state, stopTime: wallClock(), returnCode: returnCode))
-        try? stream.close()
+        if stream.policy == .always { try? stream.close() }
         exit(0)
     }
 
@@ -77,7 +82,8 @@ struct Coordinator {
     private func record(_ status: ProcessStatus) {
         do {
             try stream.appendVisible(.processStatus(status))
-            if stream.policy != .none { try stream.sync() }
+            // Under `group` the runner's stream, which muxes this record, carries durability.
+            if stream.policy == .always { try stream.sync() }
         } catch {
             printError("thermos-coordinator[\(options.process)]: \(error)")
         }

@@ -45,6 +45,9 @@ int cthermos_timerfd_arm(int fd, double seconds);
 /// Consumes the expiration count of a fired timer (0 if none).
 uint64_t cthermos_timerfd_drain(int fd);
 
+/// eventfd(0, EFD_CLOEXEC): a counter another thread can block on.
+int cthermos_eventfd(void);
+
 // MARK: - pidfd, prctl, wait status
 
 /// pidfd_open(2) (flags 0); the fd is close-on-exec.

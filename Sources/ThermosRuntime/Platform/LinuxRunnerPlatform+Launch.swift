@@ -94,13 +94,16 @@ extension LinuxRunnerPlatform {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
+        // TERM/INT/HUP start blocked: a CLEANING SIGTERM to the group must not kill a coordinator
+        // that has not yet set them to be ignored (it unblocks them after).
+        var startMask = sigset_t()
+        sigemptyset(&startMask)
+        for signal in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&startMask, signal) }
         var defaults = sigset_t()
         sigfillset(&defaults)
         sigdelset(&defaults, SIGKILL)
         sigdelset(&defaults, SIGSTOP)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &startMask)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, cthermos_POSIX_SPAWN_SETSID | Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 

@@ -130,6 +130,8 @@ extension TaskRunner {
     /// The original's `_kill`: every process whose last run is terminal gets its leftovers
     /// SIGKILLed; a live non-terminal run is recorded KILLED (rc -1), a dead one LOST.
     func killAll() throws(RunnerError) {
+        // What coordinators already recorded wins over what we would conclude.
+        _ = try collectUpdates()
         for name in state.processes.keys {
             guard let run = state.processes[name]?.last else { continue }
             if run.state?.isTerminal ?? false {

@@ -13,7 +13,7 @@ extension TaskRunner {
             let wait: Double?
             switch stage {
             case .active: wait = try activeStage()
-            case .cleaning: wait = cleaningStage()
+            case .cleaning: wait = try cleaningStage()
             case .finalizing: wait = try finalizingStage()
             case .success, .failed, .killed, .lost, .unknown:
                 throw RunnerError(.internalError, "no stage for task state \(stage.name)")
@@ -23,7 +23,7 @@ extension TaskRunner {
                 continue
             }
             if try collectUpdates() > 0 { continue }
-            try syncCheckpoint()
+            requestSync()
             let events = platform.waitForEvents(timeout: max(0, wait))
             for event in events {
                 switch event {
@@ -94,7 +94,10 @@ extension TaskRunner {
         return min(Self.activeSafetyWait, nextWait(regularPlan))
     }
 
-    private func cleaningStage() -> Double? {
+    private func cleaningStage() throws(RunnerError) -> Double? {
+        // A coordinator records the end of its run before it exits: fold those records in before
+        // deciding that nothing is alive (the original counted zombies as alive for this).
+        _ = try collectUpdates()
         let remaining = finalizationRemaining()
         guard remaining > 0, hasRunningProcesses() else { return nil }
         return min(remaining, Self.cleaningSafetyWait)
@@ -185,7 +188,7 @@ extension TaskRunner {
             process: name, cmdline: process.cmdline, seq: seq + 1, run: run,
             checkpointPath: configuration.coordinatorCheckpoint(name),
             logDirectory: "\(configuration.logDir)/\(name)/\(run)", sandbox: configuration.sandbox,
-            user: configuration.user, chroot: configuration.chroot,
+            user: configuration.user == currentUserName() ? nil : configuration.user, chroot: configuration.chroot,
             preserveEnvironment: configuration.preserveEnvironment, logging: configuration.logging(for: process),
             fsync: configuration.fsync)
         log("Forking Process(\(name))")
@@ -196,4 +199,10 @@ extension TaskRunner {
             try setProcessStatus(name, .failed)
         }
     }
+}
+
+/// The name of the user this process runs as (nil if it has no passwd entry).
+func currentUserName() -> String? {
+    guard let entry = getpwuid(getuid()) else { return nil }
+    return String(cString: entry.pointee.pw_name)
 }

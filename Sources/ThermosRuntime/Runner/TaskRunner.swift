@@ -29,6 +29,8 @@ public final class TaskRunner {
     var muxer: ProcessMuxer
     var recovery = true
     var writer: CheckpointWriter?
+    /// Syncs the runner stream off the hot path under `--fsync=group`.
+    var backgroundSync: BackgroundSync?
     var finalizationStart: Double?
     var preemptionDeadline: Double?
     var forcedTerminal: TaskState?
@@ -149,6 +151,7 @@ public final class TaskRunner {
         try TaskFiles.makeDirectories(configuration.sandbox)
         try TaskFiles.makeDirectories(TaskPath.checkpointDirectory(root: configuration.root, taskID: configuration.taskID))
         writer = try RunnerLock.open(configuration.runnerCheckpoint, policy: configuration.fsync, force: force, state: state, platform: platform, log: log)
+        if configuration.fsync == .group, let writer { backgroundSync = BackgroundSync(descriptor: writer.fileDescriptor) }
         recovery = false
         try setTaskStatus(taskState)
         var unapplied: [ProcessStatus] = []
@@ -172,9 +175,15 @@ public final class TaskRunner {
         for update in unapplied {
             try apply(.processStatus(update))
         }
-        try syncCheckpoint()
+        requestSync()
     }
 
+    /// Under `--fsync=group`, has the background thread sync what was written so far.
+    func requestSync() {
+        backgroundSync?.request()
+    }
+
+    /// Syncs the runner stream now (before a terminal state takes effect).
     func syncCheckpoint() throws(RunnerError) {
         guard let writer, writer.policy != .none else { return }
         do {
@@ -186,6 +195,8 @@ public final class TaskRunner {
 
     /// Syncs and closes the runner checkpoint (releasing the lock).
     public func closeCheckpoint() {
+        backgroundSync?.stop()
+        backgroundSync = nil
         if let writer {
             do {
                 try writer.close()
