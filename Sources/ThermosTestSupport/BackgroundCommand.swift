@@ -62,11 +62,21 @@ public final class BackgroundCommand: @unchecked Sendable {
     }
 
     /// Waits for the command; returns its exit status, or 128 + signal.
+    /// A command still running after `timeout` seconds is SIGKILLed (so a hung runner fails the
+    /// test instead of hanging it).
     @discardableResult
-    public func wait() -> Int32 {
+    public func wait(timeout: Double = 180) -> Int32 {
         if let exitStatus { return exitStatus }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let deadline = monotonicNow() + timeout
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if monotonicNow() > deadline {
+                kill(pid, SIGKILL)
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                break
+            }
+            usleep(10_000)
+        }
         let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         exitStatus = code
         return code

@@ -14,8 +14,10 @@ public struct CommandResult: Sendable {
 /// default signal dispositions, and only stdin (/dev/null), stdout and stderr (pipes).
 public enum CommandRunner {
     /// Runs `arguments[0]` (searched in PATH) with `arguments`, waits, and collects its output.
+    /// A command still running after `timeout` seconds is SIGKILLed (a hung test must fail, not
+    /// hold CI until its limit) and reported with status 137 and a note on stderr.
     public static func run(
-        _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil
+        _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil, timeout: Double = 180
     ) -> CommandResult {
         var outPipe: [Int32] = [0, 0]
         var errPipe: [Int32] = [0, 0]
@@ -68,7 +70,11 @@ public enum CommandRunner {
             close(errPipe[0])
             return CommandResult(status: -1, stdout: "", stderr: "spawn \(arguments[0]) failed: errno \(spawned)")
         }
-        let (stdout, stderr) = drain(outPipe[0], errPipe[0])
+        var (stdout, stderr, timedOut) = drain(outPipe[0], errPipe[0], deadline: monotonicNow() + timeout)
+        if timedOut {
+            kill(pid, SIGKILL)
+            stderr += "\n[CommandRunner: \(arguments[0]) killed after \(timeout) s]"
+        }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
@@ -76,13 +82,21 @@ public enum CommandRunner {
     }
 
     /// Reads both pipes to EOF without deadlocking on either.
-    private static func drain(_ first: Int32, _ second: Int32) -> (String, String) {
+    private static func drain(_ first: Int32, _ second: Int32, deadline: Double) -> (String, String, Bool) {
         var buffers: [[UInt8]] = [[], []]
         var fds = [pollfd(fd: first, events: Int16(POLLIN), revents: 0), pollfd(fd: second, events: Int16(POLLIN), revents: 0)]
         var chunk = [UInt8](repeating: 0, count: 65536)
         var open = 2
+        var timedOut = false
         while open > 0 {
-            if poll(&fds, nfds_t(fds.count), -1) < 0 {
+            let remaining = deadline - monotonicNow()
+            if remaining <= 0 {
+                timedOut = true
+                for fd in fds where fd.fd >= 0 { close(fd.fd) }
+                break
+            }
+            let ready = poll(&fds, nfds_t(fds.count), Int32(min(remaining, 3600) * 1000) + 1)
+            if ready < 0 {
                 if errno == EINTR { continue }
                 break
             }
@@ -97,6 +111,13 @@ public enum CommandRunner {
                 }
             }
         }
-        return (String(decoding: buffers[0], as: UTF8.self), String(decoding: buffers[1], as: UTF8.self))
+        return (String(decoding: buffers[0], as: UTF8.self), String(decoding: buffers[1], as: UTF8.self), timedOut)
     }
+}
+
+/// Seconds on the monotonic clock.
+public func monotonicNow() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }

@@ -3,6 +3,8 @@ import Glibc
 
 /// The command's stdout/stderr: fds handed to the child, plus pipes and sinks when relayed.
 struct CommandOutputs {
+    /// `/dev/null`, opened before any chroot (the new root need not have one), as the child's stdin.
+    var stdin: Int32 = open("/dev/null", O_RDONLY | O_CLOEXEC)
     /// The fds the child gets as 1 and 2.
     var childStdout: Int32
     var childStderr: Int32
@@ -100,7 +102,7 @@ extension Coordinator {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outputs.stdin, 0)
         posix_spawn_file_actions_adddup2(&actions, outputs.childStdout, 1)
         posix_spawn_file_actions_adddup2(&actions, outputs.childStderr, 2)
         cthermos_spawn_addchdir(&actions, directory)

@@ -28,6 +28,32 @@ struct Coordinator {
         for blocked in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&mask, blocked) }
         sigprocmask(SIG_UNBLOCK, &mask, nil)
         try awaitControl()
+        do {
+            try runCommand()
+        } catch {
+            recordSetupFailure(error)
+            throw error
+        }
+    }
+
+    /// Once in control, every failure to start the command is recorded as a run that started
+    /// and failed with 127 (bash's "cannot execute"), so it counts against `max_failures`
+    /// instead of being retried forever as LOST. The reason goes to the run's stderr log too.
+    private func recordSetupFailure(_ failure: CoordinatorFailure) {
+        let now = wallClock()
+        let message = "thermos-coordinator: cannot start process \(options.process): \(failure.message)\n"
+        let log = open(options.logDirectory + "/stderr", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        if log >= 0 {
+            var text = message
+            text.withUTF8 { writeAll(log, UnsafeRawBufferPointer($0)) }
+            close(log)
+        }
+        record(ProcessStatus(seq: options.seq + 1, process: options.process, state: .running, startTime: now, pid: getpid()))
+        record(ProcessStatus(seq: options.seq + 2, process: options.process, state: .failed, stopTime: now, returnCode: 127))
+        if stream.policy != .none { try? stream.sync() }
+    }
+
+    private func runCommand() throws(CoordinatorFailure) -> Never {
         let account = try resolveAccount()
         try prepareLogDirectory(owner: account.map { ($0.uid, $0.gid) })
         let outputs = try openOutputs(owner: account.map { ($0.uid, $0.gid) })

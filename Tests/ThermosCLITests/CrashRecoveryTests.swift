@@ -83,3 +83,19 @@ struct CrashRecoveryTests {
         #expect(fixture.taskStates("chain").last == .success, sourceLocation: sourceLocation)
     }
 }
+
+extension CrashRecoveryTests {
+    @Test func aResumedTaskMustBeTheTaskOnDisk() {
+        let fixture = RunnerFixture()
+        defer { fixture.remove() }
+        let config = fixture.config(Self.chain)
+        #expect(fixture.run(config, taskID: "chain", environment: ["THERMOS_CRASH_AT": "after-end:a"]).status == 128 + SIGKILL)
+        let other = fixture.config(Self.chain.replacing("echo c", with: "echo C"), name: "other.json")
+        let before = fixture.records("chain")
+        let refused = fixture.run(other, taskID: "chain")
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("Task differs from on disk copy"))
+        #expect(fixture.records("chain") == before)
+        #expect(fixture.run(config, taskID: "chain").status == 0)
+    }
+}

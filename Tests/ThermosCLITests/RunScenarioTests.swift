@@ -173,7 +173,7 @@ struct RunScenarioTests {
         defer { fixture.remove() }
         let config = fixture.config(#"""
             {"name": "budget", "finalization_wait": 1, "processes": [
-              {"name": "main", "cmdline": "true"},
+              {"name": "main", "cmdline": "while [ ! -s child.pid ]; do sleep 0.01; done"},
               {"name": "stubborn", "cmdline": "trap '' TERM; (trap '' TERM; sleep 60) & echo $! > child.pid; wait", "ephemeral": true},
               {"name": "finalizer", "cmdline": "touch finalized", "final": true}]}
             """#)

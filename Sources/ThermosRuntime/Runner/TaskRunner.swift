@@ -57,8 +57,25 @@ public final class TaskRunner {
         let root = configuration.root
         let taskID = configuration.taskID
         muxer = ProcessMuxer { TaskPath.processCheckpoint(root: root, taskID: taskID, process: $0) }
+        try assertSameTask()
         try replayRunnerCheckpoint()
-        // Bind the owner to the header once it exists (a resumed task keeps its original uid).
+    }
+
+    /// A task resumed by id must be the task recorded in `tasks/active/<id>` (`assert_same_task`).
+    private func assertSameTask() throws(RunnerError) {
+        let path = TaskPath.taskFile(root: configuration.root, taskID: configuration.taskID, state: .active)
+        guard TaskFiles.exists(path) else { return }
+        let recorded: TaskConfig
+        do {
+            recorded = try ConfigLoader.loadTemplates(path: path)[0].evaluate(context: nil, allowUnbound: true)
+        } catch {
+            throw RunnerError(.invalidTask, "Invalid task: cannot read the on-disk copy \(path): \(error)")
+        }
+        guard recorded == configuration.task else {
+            throw RunnerError(
+                .invalidTask,
+                "Invalid task: Task differs from on disk copy \(path); use another --task-id, or the same config and bindings")
+        }
     }
 
     /// The current task state (ACTIVE before anything is recorded).
