@@ -15,11 +15,18 @@ let package = Package(
         .library(name: "ThermosCheckpoint", targets: ["ThermosCheckpoint"]),
         .library(name: "ThermosConfig", targets: ["ThermosConfig"]),
         .library(name: "ThermosPlanner", targets: ["ThermosPlanner"]),
+        .library(name: "ThermosMonitor", targets: ["ThermosMonitor"]),
+        .library(name: "ThermosObserver", targets: ["ThermosObserver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Observer: Hummingbird without its default traits links only FoundationEssentials.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The syscalls and GNU extensions Glibc does not import (pipe2, spawn chdir/closefrom, SETSID).
@@ -49,11 +56,35 @@ let package = Package(
             dependencies: ["ThermosConfig"],
             swiftSettings: strictSettings
         ),
+        // Effects over roots: task detection (inotify), incremental TaskMonitor, /proc sampler,
+        // disk usage, resource history, GC policy. No HTTP.
+        .target(
+            name: "ThermosMonitor",
+            dependencies: [
+                "ThermosCheckpoint", "ThermosConfig", "CThermosSys",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The observer: HTTP server (Hummingbird), JSON API, HTML UI, file browser, metrics.
+        .target(
+            name: "ThermosObserver",
+            dependencies: [
+                "ThermosMonitor", "ThermosCheckpoint", "ThermosConfig",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The CLI: parses, calls the modules, prints.
         .executableTarget(
             name: "thermos",
             dependencies: [
-                "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner",
+                "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner", "ThermosMonitor", "ThermosObserver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
@@ -62,7 +93,7 @@ let package = Package(
         // Helpers for the test suites only: fixture paths, temp dirs, spawning commands.
         .target(
             name: "ThermosTestSupport",
-            dependencies: ["CThermosSys"],
+            dependencies: ["CThermosSys", "ThermosCheckpoint", .product(name: "OrderedCollections", package: "swift-collections")],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -83,6 +114,24 @@ let package = Package(
         .testTarget(
             name: "ThermosCLITests",
             dependencies: ["thermos", "ThermosCheckpoint", "ThermosTestSupport"],
+            swiftSettings: strictSettings
+        ),
+            .testTarget(
+            name: "ThermosMonitorTests",
+            dependencies: [
+                "ThermosMonitor", "ThermosCheckpoint", "ThermosConfig", "ThermosTestSupport",
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // HummingbirdTesting pulls async-http-client and swift-nio-ssl: kept in its own target.
+        .testTarget(
+            name: "ThermosObserverTests",
+            dependencies: [
+                "ThermosObserver", "ThermosMonitor", "ThermosCheckpoint", "ThermosTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strictSettings
         ),
     ]

@@ -1,0 +1,2 @@
+// The observer's HTTP layer is built on Hummingbird; see the other files of this module.
+import Hummingbird
