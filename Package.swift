@@ -131,6 +131,7 @@ let package = Package(
                 "ThermosObserver", "ThermosMonitor", "ThermosCheckpoint", "ThermosTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             swiftSettings: strictSettings
         ),

@@ -10,6 +10,6 @@ struct Thermos: ParsableCommand {
             Checkpoints are byte-compatible with Apache Aurora's Thermos: these commands read roots \
             written by the original. The default root is $THERMOS_ROOT, else /var/run/thermos.
             """,
-        subcommands: [StatusCommand.self, ReadCommand.self, InspectCommand.self, GcCommand.self]
+        subcommands: [StatusCommand.self, ReadCommand.self, InspectCommand.self, GcCommand.self, ObserverCommand.self]
     )
 }
