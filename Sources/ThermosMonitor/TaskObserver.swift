@@ -60,6 +60,7 @@ public final class TaskObserver: Sendable {
     }
 
     private let universe = Mutex(Universe())
+    private let lastSampling = Mutex<(seconds: Double, processes: Int)>((0, 0))
 
     public init(roots: [String], settings: ObserverSettings = ObserverSettings()) throws(HistoryError) {
         self.roots = roots
@@ -131,9 +132,15 @@ public final class TaskObserver: Sendable {
     public var refreshCount: Int { universe.withLock { $0.refreshCount } }
 
     /// Samples the process trees of every active task from one `/proc` snapshot.
-    public func sampleProcesses(_ snapshot: ProcSnapshot = .take()) {
+    public func sampleProcesses(_ snapshot: ProcSnapshot? = nil) {
+        let started = wallClock()
+        let snapshot = snapshot ?? .take()
         for entry in tasks(.active) { entry.task.sampleProcesses(snapshot) }
+        lastSampling.withLock { $0 = (wallClock() - started, snapshot.processes.count) }
     }
+
+    /// Duration of the last sampling round (including the /proc scan) and the processes seen.
+    public var lastSamplingRound: (seconds: Double, processes: Int) { lastSampling.withLock { $0 } }
 
     /// Measures the sandbox of every active task.
     public func collectDisk() {

@@ -68,6 +68,8 @@ public struct ObserverServer: Sendable {
             "observer.tasks.active": .integer(Int64(active)),
             "observer.tasks.finished": .integer(Int64(finished)),
             "observer.refreshes": .integer(Int64(observer.refreshCount)),
+            "observer.sampling.last_round_seconds": .double(observer.lastSamplingRound.seconds),
+            "observer.sampling.last_round_processes": .integer(Int64(observer.lastSamplingRound.processes)),
             "sys.argv": .list(arguments.map { .string($0) }),
             "sys.executable": .string(arguments.first ?? ""),
             "sys.platform": .string(field(uts.sysname).lowercased()),
