@@ -17,11 +17,18 @@ let package = Package(
         .library(name: "ThermosCheckpoint", targets: ["ThermosCheckpoint"]),
         .library(name: "ThermosConfig", targets: ["ThermosConfig"]),
         .library(name: "ThermosPlanner", targets: ["ThermosPlanner"]),
+        .library(name: "ThermosMonitor", targets: ["ThermosMonitor"]),
+        .library(name: "ThermosObserver", targets: ["ThermosObserver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Observer: Hummingbird without its default traits links only FoundationEssentials.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The syscalls and GNU extensions Glibc does not import (pipe2, spawn chdir/closefrom, SETSID).
@@ -60,18 +67,43 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // One run of one process: no Foundation, synchronous main, starts in about a millisecond.
+        // One run of one process: no Foundation, synchronous main, static stdlib in release.
         .executableTarget(
             name: "thermos-coordinator",
             dependencies: ["ThermosCheckpoint", "CThermosSys"],
             swiftSettings: strictSettings,
             linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
         ),
+        // Effects over roots: task detection (inotify), incremental TaskMonitor, /proc sampler,
+        // disk usage, resource history, GC policy. No HTTP.
+        .target(
+            name: "ThermosMonitor",
+            dependencies: [
+                "ThermosCheckpoint", "ThermosConfig", "CThermosSys",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The observer: HTTP server (Hummingbird), JSON API, HTML UI, file browser, metrics.
+        .target(
+            name: "ThermosObserver",
+            dependencies: [
+                "ThermosMonitor", "ThermosCheckpoint", "ThermosConfig",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The CLI: parses, calls the modules, prints.
         .executableTarget(
             name: "thermos",
             dependencies: [
                 "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner", "ThermosRuntime", "CThermosSys",
+                "ThermosMonitor", "ThermosObserver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
@@ -80,7 +112,7 @@ let package = Package(
         // Helpers for the test suites only: fixture paths, temp dirs, spawning commands.
         .target(
             name: "ThermosTestSupport",
-            dependencies: ["CThermosSys"],
+            dependencies: ["CThermosSys", "ThermosCheckpoint", .product(name: "OrderedCollections", package: "swift-collections")],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -110,6 +142,25 @@ let package = Package(
             name: "ThermosCLITests",
             dependencies: [
                 "thermos", "thermos-coordinator", "ThermosCheckpoint", "ThermosTestSupport",
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ThermosMonitorTests",
+            dependencies: [
+                "ThermosMonitor", "ThermosCheckpoint", "ThermosConfig", "ThermosTestSupport",
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // HummingbirdTesting pulls async-http-client and swift-nio-ssl: kept in its own target.
+        .testTarget(
+            name: "ThermosObserverTests",
+            dependencies: [
+                "ThermosObserver", "ThermosMonitor", "ThermosCheckpoint", "ThermosTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             swiftSettings: strictSettings

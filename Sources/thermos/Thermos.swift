@@ -12,7 +12,7 @@ struct Thermos: ParsableCommand {
             """,
         subcommands: [
             StatusCommand.self, RunCommand.self, SimplerunCommand.self, ReadCommand.self, InspectCommand.self,
-            KillCommand.self, TailCommand.self, RunnerCommand.self,
+            KillCommand.self, TailCommand.self, RunnerCommand.self, GcCommand.self, ObserverCommand.self,
         ]
     )
 }

@@ -185,3 +185,23 @@ func wallClock() -> Double {
     clock_gettime(CLOCK_REALTIME, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
+
+extension KillScenarioTests {
+    @Test func killingATaskWhoseProcessesAreAllGoneRecordsThemLost() throws {
+        // test_coordinator_dead_kill: runner, coordinator and command are SIGKILLed, then `thermos kill`.
+        let fixture = RunnerFixture()
+        defer { fixture.remove() }
+        let config = fixture.config(#"{"name": "dead", "finalization_wait": 3, "processes": [{"name": "ignorant_process", "cmdline": "trap '' TERM; sleep 1000", "min_duration": 1}]}"#)
+        let runner = fixture.start(config, taskID: "dead")
+        let run = try #require(fixture.waitForRunning("dead", "ignorant_process"))
+        runner.signal(SIGKILL)
+        runner.wait()
+        kill(run.coordinatorPid!, SIGKILL)
+        kill(run.pid!, SIGKILL)
+        #expect(eventually(timeout: 5) { !isAlive(run.pid!) && !isAlive(run.coordinatorPid!) })
+        #expect(thermos(["kill", "--root", fixture.root, "dead"]).status == 0)
+        #expect(fixture.runs("dead", "ignorant_process").map(\.state) == [.lost])
+        #expect(fixture.taskStates("dead") == [.active, .active, .killed])
+        #expect(fixture.taskFileExists("dead", .finished))
+    }
+}

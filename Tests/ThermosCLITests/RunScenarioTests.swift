@@ -319,3 +319,36 @@ struct RunScenarioTests {
         #expect(failing.status == 1)
     }
 }
+
+extension RunScenarioTests {
+    @Test func simplerunDaemonDetachesAndKeepsTheCommandLine() {
+        let fixture = RunnerFixture()
+        defer { fixture.remove() }
+        let result = thermos(["simplerun", "--root", fixture.root, "--sandbox", fixture.sandbox, "--daemon", "--", "echo", "--daemon", "x"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let taskID = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(taskID.hasPrefix("simple-"))
+        #expect(eventually { fixture.taskFileExists(taskID, .finished) })
+        #expect(fixture.read(".logs/simple/0/stdout") == "--daemon x\n")
+    }
+}
+
+extension RunScenarioTests {
+    @Test func flakyTaskSucceedsUnderItsFailureLimit() {
+        // test_angry: b fails twice (one failed process < task max_failures 2), c is a finalizer.
+        let fixture = RunnerFixture()
+        defer { fixture.remove() }
+        let config = fixture.config(#"""
+            {"name": "failing_task", "max_failures": 2, "processes": [
+              {"name": "a", "cmdline": "echo hello world", "max_failures": 1, "min_duration": 1},
+              {"name": "b", "cmdline": "exit 1", "max_failures": 2, "min_duration": 1},
+              {"name": "c", "cmdline": "echo hello world", "max_failures": 1, "min_duration": 1, "final": true}],
+             "constraints": [{"order": ["a", "b"]}]}
+            """#)
+        #expect(fixture.run(config, taskID: "angry").status == 0)
+        #expect(fixture.runs("angry", "a").map(\.state) == [.success])
+        #expect(fixture.runs("angry", "b").map(\.state) == [.failed, .failed])
+        #expect(fixture.runs("angry", "c").map(\.state) == [.success])
+        #expect(fixture.taskStates("angry") == [.active, .cleaning, .finalizing, .success])
+    }
+}

@@ -84,7 +84,10 @@ struct RunnerFlags: ParsableArguments {
         if daemon {
             printError("Daemonizing and starting runner.")
             do {
-                try daemonize(arguments.filter { $0 != "--daemon" } + ["--task-id", configuration.taskID])
+                // Flags go before a `--` (simplerun's command line follows it and stays as it is).
+                let separator = arguments.firstIndex(of: "--") ?? arguments.endIndex
+                let flags = arguments[..<separator].filter { $0 != "--daemon" } + ["--task-id", configuration.taskID]
+                try daemonize(flags + arguments[separator...])
             } catch {
                 throw fail(error.message, code: RunExit.runnerError)
             }

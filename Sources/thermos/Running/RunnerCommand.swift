@@ -66,6 +66,9 @@ struct RunnerCommand: ParsableCommand {
     @Option(help: "fsync policy of the checkpoints: always, group, none.")
     var fsync: SyncPolicy = .group
 
+    @Option(name: [.customLong("preemption-wait"), .customLong("preemption_wait")], help: "Seconds a staged kill (SIGUSR1) waits before SIGKILL.")
+    var preemptionWait: Double = 60
+
     func run() throws {
         if mesosContainerizerPath != nil || containerSandbox != nil {
             throw fail("--mesos-containerizer-path/--container-sandbox (Mesos filesystem images) are not supported by this runner", code: 101)
@@ -107,6 +110,7 @@ struct RunnerCommand: ParsableCommand {
         configuration.rotateLogSizeMB = rotateLogSizeMB
         configuration.rotateLogBackups = rotateLogBackups
         configuration.fsync = fsync
+        configuration.preemptionWait = preemptionWait
         if let runnerLogDir { redirectLog(to: runnerLogDir) }
         do {
             _ = try runTask(configuration, force: false)
