@@ -27,6 +27,19 @@ int cthermos_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
 
 const short cthermos_POSIX_SPAWN_SETSID = POSIX_SPAWN_SETSID;
 
+int cthermos_spawnattr_clean_signals(posix_spawnattr_t *attributes, const int *blocked, int blocked_count, short flags) {
+    sigset_t mask, defaults;
+    sigemptyset(&mask);
+    for (int i = 0; i < blocked_count; i++) sigaddset(&mask, blocked[i]);
+    sigfillset(&defaults);
+    sigdelset(&defaults, SIGKILL);
+    sigdelset(&defaults, SIGSTOP);
+    int result = posix_spawnattr_setsigmask(attributes, &mask);
+    if (result == 0) result = posix_spawnattr_setsigdefault(attributes, &defaults);
+    if (result == 0) result = posix_spawnattr_setflags(attributes, (short)(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | flags));
+    return result;
+}
+
 int cthermos_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 
 int cthermos_epoll_add(int epfd, int fd, uint64_t token) {

@@ -1,3 +1,4 @@
+import CThermosSys
 import Glibc
 public import OrderedCollections
 public import ThermosCheckpoint

@@ -21,6 +21,12 @@ int cthermos_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 /// The POSIX_SPAWN_SETSID flag (a GNU extension): the child starts a new session.
 extern const short cthermos_POSIX_SPAWN_SETSID;
 
+/// Gives a child a clean signal state whatever thread spawns it (cooperative-pool and runner
+/// threads block signals, and children inherit masks): every signal but SIGKILL/SIGSTOP back to
+/// its default action, and a mask holding only `blocked` (NULL = empty). `flags` are added
+/// (e.g. cthermos_POSIX_SPAWN_SETSID). Returns 0 or an errno.
+int cthermos_spawnattr_clean_signals(posix_spawnattr_t *attributes, const int *blocked, int blocked_count, short flags);
+
 // MARK: - epoll (struct epoll_event is packed on x86_64, so it never crosses into Swift)
 
 /// epoll_create1(EPOLL_CLOEXEC).

@@ -96,16 +96,8 @@ extension LinuxRunnerPlatform {
         defer { posix_spawnattr_destroy(&attributes) }
         // TERM/INT/HUP start blocked: a CLEANING SIGTERM to the group must not kill a coordinator
         // that has not yet set them to be ignored (it unblocks them after).
-        var startMask = sigset_t()
-        sigemptyset(&startMask)
-        for signal in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&startMask, signal) }
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        sigdelset(&defaults, SIGKILL)
-        sigdelset(&defaults, SIGSTOP)
-        posix_spawnattr_setsigmask(&attributes, &startMask)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, cthermos_POSIX_SPAWN_SETSID | Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let blocked: [Int32] = [SIGTERM, SIGINT, SIGHUP]
+        cthermos_spawnattr_clean_signals(&attributes, blocked, Int32(blocked.count), cthermos_POSIX_SPAWN_SETSID)
 
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }

@@ -21,12 +21,6 @@ struct RunnerFlags: ParsableArguments {
     @Option(help: "Run the processes as this user (requires root when it is not you).")
     var user: String?
 
-    @Flag(name: [.customLong("enable-chroot"), .customLong("enable_chroot")], help: "chroot the processes into the sandbox (root).")
-    var enableChroot = false
-
-    @Flag(name: [.customLong("preserve-env"), .customLong("preserve_env")], help: "Pass this environment to the processes.")
-    var preserveEnv = false
-
     @Option(name: [.customShort("P"), .customLong("port")], help: ArgumentHelp("Bind a named port (repeatable).", valueName: "name:port"))
     var ports: [String] = []
 
@@ -39,23 +33,7 @@ struct RunnerFlags: ParsableArguments {
     @Flag(help: "Take over the task from a live runner (kills it).")
     var force = false
 
-    @Option(help: "When checkpoint records reach the disk: always (fsync each), group (one fdatasync per event batch), none.")
-    var fsync: SyncPolicy = .group
-
-    @Option(name: [.customLong("process-logger-destination"), .customLong("process_logger_destination")], help: "file, console, both or none (processes without a logger).")
-    var processLoggerDestination: LoggerDestination?
-
-    @Option(name: [.customLong("process-logger-mode"), .customLong("process_logger_mode")], help: "standard or rotate (processes without a logger).")
-    var processLoggerMode: LoggerMode?
-
-    @Option(name: [.customLong("rotate-log-size-mb"), .customLong("rotate_log_size_mb")], help: "Rotate logs at this size, MiB.")
-    var rotateLogSizeMB: Int?
-
-    @Option(name: [.customLong("rotate-log-backups"), .customLong("rotate_log_backups")], help: "Rotated files to keep.")
-    var rotateLogBackups: Int?
-
-    @Option(name: [.customLong("preemption-wait")], help: "Seconds a staged kill (SIGINT/SIGTERM) waits before SIGKILL.")
-    var preemptionWait: Double = 60
+    @OptionGroup var processOptions: ProcessOptions
 
     var checkpointRoot: String {
         if let root { return absolutePath(root) }
@@ -68,14 +46,7 @@ struct RunnerFlags: ParsableArguments {
         var configuration = RunnerConfiguration(
             task: task, taskID: taskID, root: checkpointRoot, sandbox: sandbox, logDir: logDir.map(absolutePath),
             user: account.name, uid: account.uid, hostname: hostName(), ports: ports, launchTime: launchTime)
-        configuration.chroot = enableChroot
-        configuration.preserveEnvironment = preserveEnv
-        configuration.loggerDestination = processLoggerDestination
-        configuration.loggerMode = processLoggerMode
-        configuration.rotateLogSizeMB = rotateLogSizeMB
-        configuration.rotateLogBackups = rotateLogBackups
-        configuration.fsync = fsync
-        configuration.preemptionWait = preemptionWait
+        processOptions.apply(to: &configuration)
         return configuration
     }
 
@@ -105,6 +76,45 @@ struct RunnerFlags: ParsableArguments {
                 throw fail(error.message, code: RunExit.runnerError)
             }
         }
+    }
+}
+
+/// How the processes run and log, and how records are synced: flags shared by `run`,
+/// `simplerun` and `runner` (original spellings accepted).
+struct ProcessOptions: ParsableArguments {
+    @Flag(name: [.customLong("enable-chroot"), .customLong("enable_chroot")], help: "chroot the processes into the sandbox (root).")
+    var enableChroot = false
+
+    @Flag(name: [.customLong("preserve-env"), .customLong("preserve_env")], help: "Pass this environment to the processes.")
+    var preserveEnv = false
+
+    @Option(help: "When checkpoint records reach the disk: always (fsync each), group (one fdatasync per event batch), none.")
+    var fsync: SyncPolicy = .group
+
+    @Option(name: [.customLong("process-logger-destination"), .customLong("process_logger_destination")], help: "file, console, both or none (processes without a logger).")
+    var processLoggerDestination: LoggerDestination?
+
+    @Option(name: [.customLong("process-logger-mode"), .customLong("process_logger_mode")], help: "standard or rotate (processes without a logger).")
+    var processLoggerMode: LoggerMode?
+
+    @Option(name: [.customLong("rotate-log-size-mb"), .customLong("rotate_log_size_mb")], help: "Rotate logs at this size, MiB.")
+    var rotateLogSizeMB: Int?
+
+    @Option(name: [.customLong("rotate-log-backups"), .customLong("rotate_log_backups")], help: "Rotated files to keep.")
+    var rotateLogBackups: Int?
+
+    @Option(name: [.customLong("preemption-wait"), .customLong("preemption_wait")], help: "Seconds a staged kill (SIGINT/SIGTERM/SIGUSR1) waits before SIGKILL.")
+    var preemptionWait: Double = 60
+
+    func apply(to configuration: inout RunnerConfiguration) {
+        configuration.chroot = enableChroot
+        configuration.preserveEnvironment = preserveEnv
+        configuration.loggerDestination = processLoggerDestination
+        configuration.loggerMode = processLoggerMode
+        configuration.rotateLogSizeMB = rotateLogSizeMB
+        configuration.rotateLogBackups = rotateLogBackups
+        configuration.fsync = fsync
+        configuration.preemptionWait = preemptionWait
     }
 }
 

@@ -30,29 +30,11 @@ struct RunnerCommand: ParsableCommand {
     @Option(help: "Run the processes as this user (requires root).")
     var setuid: String?
 
-    @Flag(name: [.customLong("enable-chroot"), .customLong("enable_chroot")], help: "chroot the processes into the sandbox.")
-    var enableChroot = false
-
-    @Flag(name: [.customLong("preserve-env"), .customLong("preserve_env")], help: "Pass the runner's environment to the processes.")
-    var preserveEnv = false
-
     @Option(name: [.customLong("port")], help: ArgumentHelp("Bind a named port (repeatable).", valueName: "name:port"))
     var ports: [String] = []
 
     @Option(help: "Host name written into the header.")
     var hostname: String?
-
-    @Option(name: [.customLong("process-logger-destination"), .customLong("process_logger_destination")], help: "file, console, both or none.")
-    var processLoggerDestination: LoggerDestination?
-
-    @Option(name: [.customLong("process-logger-mode"), .customLong("process_logger_mode")], help: "standard or rotate.")
-    var processLoggerMode: LoggerMode?
-
-    @Option(name: [.customLong("rotate-log-size-mb"), .customLong("rotate_log_size_mb")], help: "Rotate at this size, MiB.")
-    var rotateLogSizeMB: Int?
-
-    @Option(name: [.customLong("rotate-log-backups"), .customLong("rotate_log_backups")], help: "Rotated files to keep.")
-    var rotateLogBackups: Int?
 
     @Option(name: [.customLong("container-sandbox"), .customLong("container_sandbox")], help: "Not supported (Mesos filesystem images).")
     var containerSandbox: String?
@@ -63,11 +45,8 @@ struct RunnerCommand: ParsableCommand {
     @Option(name: [.customLong("log-dir"), .customLong("log_dir")], help: "Directory for the runner's own log (thermos_runner.log).")
     var runnerLogDir: String?
 
-    @Option(help: "fsync policy of the checkpoints: always, group, none.")
-    var fsync: SyncPolicy = .group
+    @OptionGroup var processOptions: ProcessOptions
 
-    @Option(name: [.customLong("preemption-wait"), .customLong("preemption_wait")], help: "Seconds a staged kill (SIGUSR1) waits before SIGKILL.")
-    var preemptionWait: Double = 60
 
     func run() throws {
         if mesosContainerizerPath != nil || containerSandbox != nil {
@@ -103,14 +82,7 @@ struct RunnerCommand: ParsableCommand {
             task: task, taskID: resolvedID, root: absolutePath(checkpointRoot), sandbox: absolutePath(sandbox), user: account.name,
             uid: account.uid, hostname: hostname ?? hostName(), ports: portMap, totalRunLimit: TaskPlanner.runnerRunLimit,
             launchTime: launchTime)
-        configuration.chroot = enableChroot
-        configuration.preserveEnvironment = preserveEnv
-        configuration.loggerDestination = processLoggerDestination
-        configuration.loggerMode = processLoggerMode
-        configuration.rotateLogSizeMB = rotateLogSizeMB
-        configuration.rotateLogBackups = rotateLogBackups
-        configuration.fsync = fsync
-        configuration.preemptionWait = preemptionWait
+        processOptions.apply(to: &configuration)
         if let runnerLogDir { redirectLog(to: runnerLogDir) }
         do {
             _ = try runTask(configuration, force: false)

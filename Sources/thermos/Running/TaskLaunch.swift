@@ -126,10 +126,7 @@ func daemonize(_ arguments: [String]) throws(RunnerError) {
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
-    var emptyMask = sigset_t()
-    sigemptyset(&emptyMask)
-    posix_spawnattr_setsigmask(&attributes, &emptyMask)
-    posix_spawnattr_setflags(&attributes, cthermos_POSIX_SPAWN_SETSID | Int16(POSIX_SPAWN_SETSIGMASK))
+    cthermos_spawnattr_clean_signals(&attributes, nil, 0, cthermos_POSIX_SPAWN_SETSID)
     var buffer = [CChar](repeating: 0, count: 4096)
     let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
     let executable = String(decoding: buffer.prefix(max(count, 0)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
