@@ -135,7 +135,13 @@ extension TaskRunner {
         for name in state.processes.keys {
             guard let run = state.processes[name]?.last else { continue }
             if run.state?.isTerminal ?? false {
-                if platform.kill(run, owner: owner) { log("Terminal process (\(name)) still had running pids; killed them.") }
+                // A coordinator that recorded the end is on its way out; only the command or its
+                // descendants still alive are leftovers worth a warning.
+                let scan = platform.scan(run, owner: owner)
+                _ = platform.kill(run, owner: owner)
+                if scan.pid != nil || !scan.tree.isEmpty {
+                    log("Terminal process (\(name)) still had running pids (\(([scan.pid].compactMap { $0 } + scan.tree.sorted()).map(String.init).joined(separator: " "))); killed them.")
+                }
             } else if platform.scan(run, owner: owner).isAlive {
                 log("Transitioning \(name) to KILLED")
                 try setProcessStatus(name, .killed, stopTime: platform.now(), returnCode: -1)
