@@ -108,7 +108,9 @@ def main():
         time.sleep(0.01)
     all_running = time.perf_counter() - start
     coordinators = children(proc.pid)
-    pss = pss_kb(proc.pid) + sum(pss_kb(c) for c in coordinators)
+    runner_pss = pss_kb(proc.pid)
+    coordinator_pss = sum(pss_kb(c) for c in coordinators)
+    pss = runner_pss + coordinator_pss
     proc.send_signal(signal.SIGTERM)
     proc.wait()
     shutil.rmtree(work, ignore_errors=True)
@@ -116,6 +118,8 @@ def main():
     rows.append(("fanout: 200 × `sleep 5`, until all RUNNING", "%.3f s" % all_running, "%.2f× floor(200)" % (all_running / (base * 2)), ""))
     rows.append(("fanout: PSS runner + %d coordinators" % len(coordinators), "%.1f MB" % (pss / 1024),
                  "%.2f MB/process" % per_process, "≤ 0.5 MB/process + 15 MB"))
+    rows.append(("fanout: of which runner / coordinators", "%.1f MB / %.1f MB" % (runner_pss / 1024, coordinator_pss / 1024),
+                 "%.2f MB/coordinator" % (coordinator_pss / 1024 / max(len(coordinators), 1)), ""))
 
     # exit detection
     k = 40
