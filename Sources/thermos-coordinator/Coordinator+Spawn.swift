@@ -66,10 +66,10 @@ extension Coordinator {
             }
             pointer += 1
         }
-        let userName = account?.name ?? options.user ?? currentUserName()
+        let userName = account?.name ?? options.user ?? options.runnerUser ?? currentUserName()
         let home: String
         if options.chroot || options.sandbox.isEmpty {
-            home = account?.home ?? currentHome()
+            home = account?.home ?? options.runnerHome ?? currentHome()
         } else {
             home = options.sandbox
         }

@@ -15,9 +15,9 @@ struct Coordinator {
         stream = CheckpointWriter(adopting: 3, path: options.checkpoint, policy: policy)
     }
 
-    func run() throws(CoordinatorFailure) -> Never {
-        // The runner sends SIGTERM to our whole process group in CLEANING: the command must get
-        // it, we must survive it to record how the command ended. SIGKILL still ends us.
+    /// The runner sends SIGTERM to our whole process group in CLEANING: the command must get
+    /// it, we must survive it to record how the command ended. SIGKILL still ends us.
+    static func ignoreTerminationSignals() {
         signal(SIGTERM, SIG_IGN)
         signal(SIGINT, SIG_IGN)
         signal(SIGHUP, SIG_IGN)
@@ -27,6 +27,9 @@ struct Coordinator {
         sigemptyset(&mask)
         for blocked in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&mask, blocked) }
         sigprocmask(SIG_UNBLOCK, &mask, nil)
+    }
+
+    func run() throws(CoordinatorFailure) -> Never {
         try awaitControl()
         do {
             try runCommand()
@@ -141,14 +144,22 @@ struct Coordinator {
 
     private func prepareLogDirectory(owner: (uid_t, gid_t)?) throws(CoordinatorFailure) {
         guard options.destination != "none" && options.destination != "console" else { return }
-        var path = ""
-        for component in options.logDirectory.split(separator: "/") {
-            path += "/" + component
-            if mkdir(path, 0o755) != 0 && errno != EEXIST {
-                throw .system("cannot create log directory \(path): \(describeErrno(errno))")
-            }
-        }
+        try Self.makeDirectories(options.logDirectory)
         if let (uid, gid) = owner { _ = chown(options.logDirectory, uid, gid) }
+    }
+}
+
+extension Coordinator {
+    /// `mkdir -p`, trying the deepest directory first (usually only the last two are missing).
+    static func makeDirectories(_ path: String) throws(CoordinatorFailure) {
+        if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
+        guard errno == ENOENT, let slash = path.lastIndex(of: "/"), slash != path.startIndex else {
+            throw .system("cannot create log directory \(path): \(describeErrno(errno))")
+        }
+        try makeDirectories(String(path[..<slash]))
+        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+            throw .system("cannot create log directory \(path): \(describeErrno(errno))")
+        }
     }
 }
 

@@ -24,6 +24,9 @@ struct CoordinatorOptions {
     var rotateSize: Int64 = 100 * 1024 * 1024
     var rotateBackups = 5
     var fsync = "always"
+    /// The runner's user name and home, so that a run as the runner's own user needs no passwd lookup.
+    var runnerUser: String?
+    var runnerHome: String?
 
     static func parse(_ arguments: [String]) -> Result<CoordinatorOptions, CoordinatorFailure> {
         var options = CoordinatorOptions()
@@ -54,6 +57,8 @@ struct CoordinatorOptions {
             case "--rotate-size": options.rotateSize = Int64(argument) ?? -1
             case "--rotate-backups": options.rotateBackups = Int(argument) ?? -1
             case "--fsync": options.fsync = argument
+            case "--runner-user": options.runnerUser = argument
+            case "--runner-home": options.runnerHome = argument
             default: return .failure(.usage("unknown flag \(flag)"))
             }
             index += 1

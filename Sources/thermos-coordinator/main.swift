@@ -1,8 +1,18 @@
+import CThermosSys
 import Glibc
 
 // thermos-coordinator: started by the runner for one run of one process. A plain synchronous
 // main (no Foundation, no concurrency), so identity changes happen while we are single-threaded.
-switch CoordinatorOptions.parse(CommandLine.arguments) {
+//
+// `thermos-coordinator --standby` is started ahead of time (its runtime start-up off the critical
+// path) and receives its command line and locked stream over fd 4 when a run is assigned to it.
+Coordinator.ignoreTerminationSignals()
+var arguments = CommandLine.arguments
+if arguments.count == 2 && arguments[1] == "--standby" {
+    guard let assigned = Standby.awaitAssignment() else { exit(0) }
+    arguments = [arguments[0]] + assigned
+}
+switch CoordinatorOptions.parse(arguments) {
 case .failure(let failure):
     printError("thermos-coordinator: \(failure.message)")
     exit(failure.exitStatus)

@@ -54,6 +54,16 @@ uint64_t cthermos_timerfd_drain(int fd);
 /// eventfd(0, EFD_CLOEXEC): a counter another thread can block on.
 int cthermos_eventfd(void);
 
+// MARK: - handing a coordinator its work (SCM_RIGHTS over an AF_UNIX SOCK_SEQPACKET pair)
+
+/// socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC).
+int cthermos_seqpacket_pair(int fds[2]);
+/// Sends `length` bytes and the descriptor `fd` as one message. Returns 0 or an errno.
+int cthermos_send_with_fd(int socket, const void *data, size_t length, int fd);
+/// Receives one message into `buffer`; stores a passed descriptor (close-on-exec) in `*fd`, or -1.
+/// Returns the byte count (0 at EOF) or -1.
+long cthermos_receive_with_fd(int socket, void *buffer, size_t capacity, int *fd);
+
 // MARK: - pidfd, prctl, wait status
 
 /// pidfd_open(2) (flags 0); the fd is close-on-exec.

@@ -12,45 +12,86 @@ extension LinuxRunnerPlatform {
     public func launch(_ request: CoordinatorLaunch) throws(RunnerError) -> ProcessStatus {
         let stream = try lockCoordinatorStream(request.checkpointPath, policy: request.fsync == .always ? .always : .none)
         watchStream(path: request.checkpointPath)
-        var handshake: [Int32] = [-1, -1]
-        guard cthermos_pipe2(&handshake, O_CLOEXEC) == 0 else {
-            try? stream.close()
-            throw RunnerError(.launch, "cannot create handshake pipe: \(String(cString: strerror(errno)))")
-        }
-        defer {
-            if handshake[0] >= 0 { close(handshake[0]) }
-            if handshake[1] >= 0 { close(handshake[1]) }
-        }
-        // Move both inherited fds above 4 so the dup2s onto 3 and 4 cannot clobber each other.
-        let streamFD = fcntl(stream.fileDescriptor, F_DUPFD_CLOEXEC, 10)
-        let handshakeFD = fcntl(handshake[0], F_DUPFD_CLOEXEC, 10)
-        defer {
-            close(streamFD)
-            close(handshakeFD)
-        }
+        var channel: (pid: pid_t, socket: Int32)
         let forkTime = now()
-        let pid: pid_t
-        do {
-            pid = try spawnCoordinator(request, forkTime: forkTime, streamFD: streamFD, handshakeFD: handshakeFD)
+        do throws(RunnerError) {
+            if let standby = takeStandby() {
+                // Assign the run: its arguments and the locked stream (the go-ahead follows FORKED).
+                channel = (standby.pid, standby.socket)
+                let payload = Array(coordinatorArguments(request, forkTime: forkTime).joined(separator: "\0").utf8)
+                let sent = payload.withUnsafeBytes { cthermos_send_with_fd(standby.socket, $0.baseAddress, $0.count, stream.fileDescriptor) }
+                guard sent == 0 else {
+                    close(standby.socket)
+                    Glibc.kill(standby.pid, SIGKILL)
+                    throw RunnerError(.launch, "cannot hand process \(request.process) to a coordinator: \(String(cString: strerror(sent)))")
+                }
+            } else {
+                channel = try spawnCoordinator(arguments: coordinatorArguments(request, forkTime: forkTime), stream: stream.fileDescriptor)
+            }
         } catch {
             try? stream.close()
             throw error
         }
+        defer {
+            close(channel.socket)
+            spawnStandby()
+        }
         CrashPoint.reach("after-spawn", process: request.process)
         let forked = ProcessStatus(
-            seq: request.seq, process: request.process, state: .forked, coordinatorPid: pid, forkTime: forkTime)
+            seq: request.seq, process: request.process, state: .forked, coordinatorPid: channel.pid, forkTime: forkTime)
         do {
             try stream.append(.processStatus(forked))
             try stream.close()
         } catch {
-            Glibc.kill(pid, SIGKILL)
+            Glibc.kill(channel.pid, SIGKILL)
             throw RunnerError(.checkpoint, "cannot record FORKED for \(request.process): \(error)")
         }
         CrashPoint.reach("after-forked", process: request.process)
         var byte: UInt8 = 1
-        _ = write(handshake[1], &byte, 1)
-        watchCoordinator(process: request.process, pid: pid, forkTime: forkTime)
+        _ = write(channel.socket, &byte, 1)
+        watchCoordinator(process: request.process, pid: channel.pid, forkTime: forkTime)
         return forked
+    }
+
+    /// This process's user name and home directory, looked up once.
+    static let runnerAccount: (String, String)? = {
+        guard let entry = getpwuid(getuid()) else { return nil }
+        return (String(cString: entry.pointee.pw_name), String(cString: entry.pointee.pw_dir))
+    }()
+
+    /// The standby coordinator if it is alive and young enough to be assigned; else retires it.
+    private func takeStandby() -> StandbyCoordinator? {
+        guard let standby else { return nil }
+        self.standby = nil
+        if now() - standby.startedAt < Self.standbyLifetime, ProcessTable.entry(standby.pid) != nil {
+            return standby
+        }
+        close(standby.socket)
+        Glibc.kill(standby.pid, SIGKILL)
+        return nil
+    }
+
+    /// Starts a coordinator ahead of the next launch; without one, launches start their own.
+    func spawnStandby() {
+        guard standby == nil, let channel = try? spawnCoordinator(arguments: ["--standby"], stream: nil) else { return }
+        standby = StandbyCoordinator(pid: channel.pid, socket: channel.socket, startedAt: now())
+    }
+
+    /// The coordinator command line of a run (after the binary path).
+    private func coordinatorArguments(_ request: CoordinatorLaunch, forkTime: Double) -> [String] {
+        var arguments = [
+            "--checkpoint", request.checkpointPath, "--handshake-fd", "4",
+            "--process", request.process, "--seq", String(request.seq), "--fork-time", "\(forkTime)",
+            "--cmdline", request.cmdline, "--sandbox", request.sandbox, "--log-dir", request.logDirectory,
+            "--logger-destination", request.logging.destination.rawValue, "--logger-mode", request.logging.mode.rawValue,
+            "--rotate-size", String(request.logging.rotateSize), "--rotate-backups", String(request.logging.rotateBackups),
+            "--fsync", request.fsync.rawValue,
+        ]
+        if let user = request.user { arguments += ["--user", user] }
+        if let (name, home) = Self.runnerAccount { arguments += ["--runner-user", name, "--runner-home", home] }
+        if request.chroot { arguments.append("--chroot") }
+        if request.preserveEnvironment { arguments.append("--preserve-env") }
+        return arguments
     }
 
     /// Opens the coordinator stream and takes its lock. A coordinator orphaned by a runner crash
@@ -69,26 +110,27 @@ extension LinuxRunnerPlatform {
         }
     }
 
-    private func spawnCoordinator(_ request: CoordinatorLaunch, forkTime: Double, streamFD: Int32, handshakeFD: Int32) throws(RunnerError) -> pid_t {
-        var arguments = [
-            coordinatorPath,
-            "--checkpoint", request.checkpointPath, "--handshake-fd", "4",
-            "--process", request.process, "--seq", String(request.seq), "--fork-time", "\(forkTime)",
-            "--cmdline", request.cmdline, "--sandbox", request.sandbox, "--log-dir", request.logDirectory,
-            "--logger-destination", request.logging.destination.rawValue, "--logger-mode", request.logging.mode.rawValue,
-            "--rotate-size", String(request.logging.rotateSize), "--rotate-backups", String(request.logging.rotateBackups),
-            "--fsync", request.fsync.rawValue,
-        ]
-        if let user = request.user { arguments += ["--user", user] }
-        if request.chroot { arguments.append("--chroot") }
-        if request.preserveEnvironment { arguments.append("--preserve-env") }
-
+    /// Spawns `thermos-coordinator <arguments>` in a new session with fd 4 = our end of a
+    /// SOCK_SEQPACKET pair (handshake, or the assignment of a standby) and fd 3 = `stream` if given.
+    private func spawnCoordinator(arguments: [String], stream: Int32?) throws(RunnerError) -> (pid: pid_t, socket: Int32) {
+        var pair: [Int32] = [-1, -1]
+        guard cthermos_seqpacket_pair(&pair) == 0 else {
+            throw RunnerError(.launch, "cannot create the coordinator socket: \(String(cString: strerror(errno)))")
+        }
+        // Move the inherited fds above 4 so the dup2s onto 3 and 4 cannot clobber each other.
+        let childSocket = fcntl(pair[1], F_DUPFD_CLOEXEC, 10)
+        close(pair[1])
+        let streamFD = stream.map { fcntl($0, F_DUPFD_CLOEXEC, 10) }
+        defer {
+            close(childSocket)
+            if let streamFD { close(streamFD) }
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, streamFD, 3)
-        posix_spawn_file_actions_adddup2(&actions, handshakeFD, 4)
+        if let streamFD { posix_spawn_file_actions_adddup2(&actions, streamFD, 3) }
+        posix_spawn_file_actions_adddup2(&actions, childSocket, 4)
         cthermos_spawn_addclosefrom(&actions, 5)
 
         var attributes = posix_spawnattr_t()
@@ -99,13 +141,14 @@ extension LinuxRunnerPlatform {
         let blocked: [Int32] = [SIGTERM, SIGINT, SIGHUP]
         cthermos_spawnattr_clean_signals(&attributes, blocked, Int32(blocked.count), cthermos_POSIX_SPAWN_SETSID)
 
-        let argv = arguments.map { strdup($0) } + [nil]
+        let argv = ([coordinatorPath] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
         let result = posix_spawn(&pid, coordinatorPath, &actions, &attributes, argv, environ)
         guard result == 0 else {
+            close(pair[0])
             throw RunnerError(.launch, "cannot start \(coordinatorPath): \(String(cString: strerror(result)))")
         }
-        return pid
+        return (pid, pair[0])
     }
 }

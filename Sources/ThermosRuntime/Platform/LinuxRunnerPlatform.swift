@@ -4,6 +4,13 @@ import CThermosSys
 import Glibc
 import ThermosCheckpoint
 
+/// A pre-started coordinator waiting for its assignment on `socket`.
+struct StandbyCoordinator {
+    var pid: pid_t
+    var socket: Int32
+    var startedAt: Double
+}
+
 /// The real `RunnerPlatform`: coordinators started with `posix_spawn`, their exits seen through
 /// pidfds, coordinator streams watched with inotify, deadlines on a timerfd and signals on a
 /// signalfd — all in one epoll set waited on by the runner's single thread. The runner is a
@@ -22,6 +29,11 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
     /// Coordinator pids known to have exited.
     var exited: Set<Int32> = []
     var watchedStreams: Set<String> = []
+    /// A coordinator started ahead of the next launch (its runtime start-up off the critical path).
+    var standby: StandbyCoordinator?
+    /// Replace a standby older than this: a coordinator's start time must stay within the 10 s
+    /// pid-validation drift of the fork time recorded when it is assigned.
+    static let standbyLifetime = 5.0
     public let coordinatorPath: String
     public let runnerPid: Int32 = getpid()
     public let runnerUid: Int32 = Int32(bitPattern: getuid())
@@ -66,6 +78,7 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
     }
 
     deinit {
+        retireStandby()
         for fd in pidfds.keys { close(fd) }
         for fd in [epoll, timer, signals, inotify] where fd >= 0 { close(fd) }
     }
@@ -159,6 +172,14 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
     private func drainInotify() {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while buffer.withUnsafeMutableBytes({ read(inotify, $0.baseAddress, $0.count) }) > 0 {}
+    }
+
+    /// Stops the standby coordinator (it exits when its socket closes) and forgets it.
+    func retireStandby() {
+        guard let standby else { return }
+        close(standby.socket)
+        Glibc.kill(standby.pid, SIGKILL)
+        self.standby = nil
     }
 
     /// Reaps every exited child (coordinators and adopted orphans); exit codes come from the
