@@ -1,13 +1,13 @@
-import ThermosConfig
-import OrderedCollections
 import CThermosSys
 import Glibc
 public import ThermosCheckpoint
+import ThermosConfig
 
-// Starting a coordinator (reference §1.6 "Fork protocol", DESIGN §4): lock its stream, spawn it
-// with the locked stream as fd 3 and a handshake pipe as fd 4, record FORKED with its pid, then
-// release it. If the runner dies before the FORKED record is written, the coordinator reads EOF,
-// finds no FORKED record for itself and exits without running anything.
+// Starting a coordinator (reference §1.6 "Fork protocol", DESIGN §4): lock its stream, hand it
+// to a coordinator (the pre-started standby over its socket with SCM_RIGHTS, or a new one spawned
+// with the stream as fd 3; fd 4 is a SOCK_SEQPACKET socket either way), record FORKED with its
+// pid, then send the go-ahead. If the runner dies before the FORKED record is written, the
+// coordinator reads EOF, finds no FORKED record for itself and exits without running anything.
 extension LinuxRunnerPlatform {
     public func launch(_ request: CoordinatorLaunch) throws(RunnerError) -> ProcessStatus {
         let stream = try lockCoordinatorStream(request.checkpointPath, policy: request.fsync == .always ? .always : .none)
@@ -15,18 +15,11 @@ extension LinuxRunnerPlatform {
         var channel: (pid: pid_t, socket: Int32)
         let forkTime = now()
         do throws(RunnerError) {
-            if let standby = takeStandby() {
-                // Assign the run: its arguments and the locked stream (the go-ahead follows FORKED).
+            let arguments = coordinatorArguments(request, forkTime: forkTime)
+            if let standby = takeStandby(), assign(arguments, stream: stream.fileDescriptor, to: standby) {
                 channel = (standby.pid, standby.socket)
-                let payload = Array(coordinatorArguments(request, forkTime: forkTime).joined(separator: "\0").utf8)
-                let sent = payload.withUnsafeBytes { cthermos_send_with_fd(standby.socket, $0.baseAddress, $0.count, stream.fileDescriptor) }
-                guard sent == 0 else {
-                    close(standby.socket)
-                    Glibc.kill(standby.pid, SIGKILL)
-                    throw RunnerError(.launch, "cannot hand process \(request.process) to a coordinator: \(String(cString: strerror(sent)))")
-                }
             } else {
-                channel = try spawnCoordinator(arguments: coordinatorArguments(request, forkTime: forkTime), stream: stream.fileDescriptor)
+                channel = try spawnCoordinator(arguments: arguments, stream: stream.fileDescriptor)
             }
         } catch {
             try? stream.close()
@@ -58,6 +51,19 @@ extension LinuxRunnerPlatform {
         guard let entry = getpwuid(getuid()) else { return nil }
         return (String(cString: entry.pointee.pw_name), String(cString: entry.pointee.pw_dir))
     }()
+
+    /// Sends a run (its arguments and the locked stream; the go-ahead follows FORKED) to the
+    /// standby. On failure (it died meanwhile) the standby is retired and false returned.
+    private func assign(_ arguments: [String], stream: Int32, to standby: StandbyCoordinator) -> Bool {
+        let payload = Array(arguments.joined(separator: "\0").utf8)
+        let sent = payload.withUnsafeBytes { cthermos_send_with_fd(standby.socket, $0.baseAddress, $0.count, stream) }
+        guard sent == 0 else {
+            close(standby.socket)
+            Glibc.kill(standby.pid, SIGKILL)
+            return false
+        }
+        return true
+    }
 
     /// The standby coordinator if it is alive and young enough to be assigned; else retires it.
     private func takeStandby() -> StandbyCoordinator? {

@@ -1,5 +1,3 @@
-import ThermosConfig
-import OrderedCollections
 import CThermosSys
 import Glibc
 import ThermosCheckpoint

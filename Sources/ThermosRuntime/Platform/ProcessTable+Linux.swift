@@ -1,5 +1,3 @@
-import ThermosConfig
-import OrderedCollections
 import Glibc
 
 /// One process as `/proc/<pid>/stat` and `/proc/<pid>/status` describe it.

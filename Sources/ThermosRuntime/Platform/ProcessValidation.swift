@@ -1,5 +1,3 @@
-import ThermosConfig
-import OrderedCollections
 /// Whether a live process really is the one a checkpoint recorded (the original's
 /// `this_is_really_our_pid`, reference §1.7): pids are reused, so a pid only counts when its
 /// start time is within 10 s of the recorded time and its owner matches.

@@ -1,5 +1,3 @@
-import ThermosConfig
-import OrderedCollections
 import ThermosCheckpoint
 
 /// Reads the coordinator streams of a task's processes and hands the runner the records it has

@@ -1,5 +1,3 @@
-import ThermosConfig
-import OrderedCollections
 /// Why a runner could not start or continue: a code (which maps to `thermos runner`'s exit
 /// status) and a message that names the file or field at fault.
 public struct RunnerError: Error, Sendable, Hashable, CustomStringConvertible {

@@ -1,5 +1,3 @@
-import ThermosConfig
-import OrderedCollections
 import Glibc
 import ThermosCheckpoint
 

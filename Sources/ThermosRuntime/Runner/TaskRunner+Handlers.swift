@@ -1,7 +1,7 @@
-import ThermosConfig
-import OrderedCollections
 import Glibc
+import OrderedCollections
 import ThermosCheckpoint
+import ThermosConfig
 import ThermosPlanner
 
 // The side effects of each applied record (the original's TaskRunnerProcessHandler and

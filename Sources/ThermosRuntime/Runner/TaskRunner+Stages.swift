@@ -1,7 +1,7 @@
-import ThermosConfig
-import OrderedCollections
 import Glibc
+import OrderedCollections
 import ThermosCheckpoint
+import ThermosConfig
 import ThermosPlanner
 
 // The run loop and its stages (reference §1.5 "Run loop", "Stages", `_run_plan`), driven by

@@ -1,5 +1,5 @@
-import OrderedCollections
 import Glibc
+import OrderedCollections
 public import ThermosCheckpoint
 import ThermosConfig
 import ThermosPlanner
