@@ -45,8 +45,8 @@ public struct TaskDetector: Sendable {
         return runs
     }
 
-    /// Names in a directory except `.` and `..`; empty if it cannot be read.
-    static func listDirectory(_ path: String) -> [String] {
+    /// Names in a directory except `.` and `..`, unsorted; empty if it cannot be read.
+    public static func listDirectory(_ path: String) -> [String] {
         guard let handle = opendir(path) else { return [] }
         defer { closedir(handle) }
         var names: [String] = []

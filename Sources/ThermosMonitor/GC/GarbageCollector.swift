@@ -175,15 +175,6 @@ public struct GarbageCollector: Sendable {
 public enum TaskDetectorListing {
     /// Names in a directory except `.` and `..` (empty if it cannot be read), unsorted.
     public static func names(_ path: String) -> [String] {
-        guard let handle = opendir(path) else { return [] }
-        defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
+        TaskDetector.listDirectory(path)
     }
 }

@@ -55,7 +55,8 @@ extension TaskRunner {
                 muxer.register(name, watermark: (status.seq ?? 0) - 1)
                 platform.watchStream(path: configuration.coordinatorCheckpoint(name))
             case .forked:
-                if let pid = status.coordinatorPid, let forkTime = status.forkTime, !recovery || isLastRun(status, of: name) {
+                // Replayed runs are watched once replay is over (`watchLiveCoordinators`).
+                if !recovery, let pid = status.coordinatorPid, let forkTime = status.forkTime {
                     platform.watchCoordinator(process: name, pid: pid, forkTime: forkTime)
                 }
                 try markRunning(name, in: kind)
@@ -89,8 +90,15 @@ extension TaskRunner {
         }
     }
 
-    private func isLastRun(_ status: ProcessStatus, of name: String) -> Bool {
-        state.processes[name]?.last?.seq == status.seq
+    /// After a takeover: watch the coordinators of runs still FORKED or RUNNING (a previous
+    /// runner started them; they may have exited since, which the platform then reports).
+    func watchLiveCoordinators() {
+        for (name, runs) in state.processes {
+            guard let run = runs.last, run.state == .forked || run.state == .running,
+                let pid = run.coordinatorPid, let forkTime = run.forkTime
+            else { continue }
+            platform.watchCoordinator(process: name, pid: pid, forkTime: forkTime)
+        }
     }
 
     /// A run ended: clean up what is left of it (live only) and stop reading its stream.

@@ -170,6 +170,7 @@ public final class TaskRunner {
         writer = try RunnerLock.open(configuration.runnerCheckpoint, policy: configuration.fsync, force: force, state: state, platform: platform, log: log)
         if configuration.fsync == .group, let writer { backgroundSync = BackgroundSync(descriptor: writer.fileDescriptor) }
         recovery = false
+        watchLiveCoordinators()
         try setTaskStatus(taskState)
         var unapplied: [ProcessStatus] = []
         let updates: [ProcessStatus]
