@@ -62,7 +62,7 @@ public final class ObservedTask: Sendable {
         if let cached = cache.withLock({ $0.taskJSONLoaded ? Optional($0.taskJSON) : nil }) { return cached }
         guard let header = state.header else { return nil }
         var value: ConfigValue?
-        if let bytes = Self.readFile(taskFile), let text = String(validating: bytes, as: UTF8.self),
+        if let bytes = FileIO.contents(of: taskFile), let text = String(validating: bytes, as: UTF8.self),
            let template = try? ConfigLoader.loadTemplates(text: text, path: taskFile).first
         {
             let ports = Dictionary(uniqueKeysWithValues: (header.ports ?? [:]).map { ($0.key, Int($0.value)) })
@@ -126,21 +126,6 @@ public final class ObservedTask: Sendable {
         guard let sandbox = state.header?.sandbox, sandbox.hasPrefix("/") else { return }
         let measurement = DiskUsage.measure(sandbox, deadline: wallClock() + timeout)
         resources.withLock { $0.disk = measurement.bytes }
-    }
-
-    static func readFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            result.append(contentsOf: chunk[0..<count])
-        }
-        return result
     }
 }
 

@@ -1,7 +1,7 @@
 import Glibc
 
 /// Minimal file access for checkpoint streams (Glibc only: this module avoids Foundation).
-enum FileIO {
+public enum FileIO {
     static func error(_ operation: String, path: String, errno code: Int32) -> CheckpointError {
         let reason = String(cString: strerror(code))
         return CheckpointError(.io, "cannot \(operation): \(reason)", path: path, errno: code)
@@ -26,6 +26,11 @@ enum FileIO {
             position += off_t(count)
         }
         return result
+    }
+
+    /// The whole content of `path`, or nil if it cannot be opened or read.
+    public static func contents(of path: String) -> [UInt8]? {
+        try? read(path: path)
     }
 
     /// True if `path` exists (any file type).

@@ -1,3 +1,4 @@
+import ThermosCheckpoint
 import Glibc
 
 /// One process as `/proc/<pid>/stat` and `/proc/<pid>/status` describe it.
@@ -91,18 +92,7 @@ public enum ProcessTable {
 
     /// Reads a small file (procfs) in one go; nil if it cannot be opened.
     static func readSmallFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        FileIO.contents(of: path).map { String(decoding: $0, as: UTF8.self) }
     }
 }
 

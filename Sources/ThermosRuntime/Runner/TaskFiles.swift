@@ -3,7 +3,7 @@ import ThermosCheckpoint
 
 /// The task metadata files `tasks/active/<id>` and `tasks/finished/<id>` (reference §2.7):
 /// written when a task first becomes ACTIVE, renamed when it ends.
-enum TaskFiles {
+public enum TaskFiles {
     /// Writes the task JSON to `tasks/active/<id>` unless it is there already.
     static func initialize(root: String, taskID: String, json: String) throws(RunnerError) {
         let active = TaskPath.taskFile(root: root, taskID: taskID, state: .active)
@@ -43,11 +43,11 @@ enum TaskFiles {
     }
 
     /// `mkdir -p`.
-    static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(RunnerError) {
+    public static func makeDirectories(_ path: String) throws(RunnerError) {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
-            if mkdir(current, mode) != 0 && errno != EEXIST {
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
                 throw RunnerError(.checkpoint, "cannot create directory \(current): \(String(cString: strerror(errno)))")
             }
         }

@@ -78,7 +78,7 @@ struct KillCommand: ParsableCommand {
             Glibc.kill(pid, SIGUSR1)
             let finished = TaskPath.taskFile(root: root, taskID: taskID, state: .finished)
             let watch = FileWatch()
-            try TaskFilesAccessRuntime.makeDirectories(root + "/tasks/finished")
+            try TaskFiles.makeDirectories(root + "/tasks/finished")
             watch.watch(root + "/tasks/finished")
             let deadline = wallClock() + preemptionWait + 30
             while wallClock() < deadline {
@@ -92,19 +92,6 @@ struct KillCommand: ParsableCommand {
         let configuration = try recordedConfiguration(root: root, taskID: taskID)
         let runner = try TaskRunner(configuration: configuration, platform: platform, log: runnerLog)
         try runner.kill(force: true, terminal: .killed, wait: preemptionWait)
-    }
-
-    /// `mkdir -p` that reports a runner error.
-    enum TaskFilesAccessRuntime {
-        static func makeDirectories(_ path: String) throws(RunnerError) {
-            var current = ""
-            for component in path.split(separator: "/") {
-                current += "/" + component
-                if mkdir(current, 0o755) != 0 && errno != EEXIST {
-                    throw RunnerError(.checkpoint, "cannot create \(current): \(String(cString: strerror(errno)))")
-                }
-            }
-        }
     }
 
     /// The runner configuration of an active task, from `tasks/active/<id>` and its header

@@ -93,22 +93,11 @@ struct RunnerCommand: ParsableCommand {
 
     /// Sends the runner's own log (stderr) to `<dir>/thermos_runner.log`.
     private func redirectLog(to directory: String) {
-        _ = try? TaskFilesAccess.makeDirectories(directory)
+        _ = try? TaskFiles.makeDirectories(directory)
         let fd = open(directory + "/thermos_runner.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return }
         printError("Writing log files to disk in \(directory)")
         dup2(fd, 2)
         close(fd)
-    }
-}
-
-/// `mkdir -p` for the CLI.
-enum TaskFilesAccess {
-    static func makeDirectories(_ path: String) throws {
-        var current = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            current += "/" + component
-            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw fail("cannot create \(current)", code: 101) }
-        }
     }
 }
