@@ -141,16 +141,24 @@ extension TaskRunner {
         // What coordinators already recorded wins over what we would conclude.
         _ = try collectUpdates()
         for name in state.processes.keys {
-            guard let run = state.processes[name]?.last else { continue }
+            guard var run = state.processes[name]?.last else { continue }
+            var scan = platform.scan(run, owner: owner)
+            if !(run.state?.isTerminal ?? false) && !scan.isAlive {
+                // Found dead: its coordinator may have recorded the end and exited after the
+                // collection above (it writes before it exits), so read once more before concluding.
+                _ = try collectUpdates()
+                guard let latest = state.processes[name]?.last else { continue }
+                run = latest
+                scan = platform.scan(run, owner: owner)
+            }
             if run.state?.isTerminal ?? false {
                 // A coordinator that recorded the end is on its way out; only the command or its
                 // descendants still alive are leftovers worth a warning.
-                let scan = platform.scan(run, owner: owner)
                 _ = platform.kill(run, owner: owner)
                 if scan.pid != nil || !scan.tree.isEmpty {
                     log("Terminal process (\(name)) still had running pids (\(([scan.pid].compactMap { $0 } + scan.tree.sorted()).map(String.init).joined(separator: " "))); killed them.")
                 }
-            } else if platform.scan(run, owner: owner).isAlive {
+            } else if scan.isAlive {
                 log("Transitioning \(name) to KILLED")
                 try setProcessStatus(name, .killed, stopTime: platform.now(), returnCode: -1)
             } else if run.state != .waiting {
