@@ -34,8 +34,10 @@ struct Coordinator {
         do {
             try runCommand()
         } catch {
+            // Reason first: once the end is recorded the runner may SIGKILL what is left of us.
+            printError("thermos-coordinator[\(options.process)]: \(error.message)")
             recordSetupFailure(error)
-            throw error
+            exit(error.exitStatus)
         }
     }
 
