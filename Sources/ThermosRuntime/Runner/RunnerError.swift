@@ -1,3 +1,5 @@
+import Glibc
+
 /// Why a runner could not start or continue: a code (which maps to `thermos runner`'s exit
 /// status) and a message that names the file or field at fault.
 public struct RunnerError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -29,10 +31,20 @@ public struct RunnerError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var code: Code
     public var message: String
+    /// `errno` of the failed system call behind it, when there is one.
+    public var errno: Int32?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, errno: Int32? = nil) {
         self.code = code
         self.message = message
+        self.errno = errno
+    }
+
+    /// True for the errors of our own storage (a full disk, a quota, a read-only remount, an I/O
+    /// error): never the task's fault, so they stop the runner instead of failing a process.
+    public var isStorageFailure: Bool {
+        guard let errno else { return false }
+        return [ENOSPC, EIO, EDQUOT, EROFS].contains(errno)
     }
 
     public var description: String { message }

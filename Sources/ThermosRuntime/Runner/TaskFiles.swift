@@ -16,8 +16,9 @@ public enum TaskFiles {
         let temporary = active + ".tmp.\(getpid())"
         try writeFile(temporary, json)
         guard rename(temporary, active) == 0 else {
-            throw RunnerError(.checkpoint, "cannot create \(active): \(String(cString: strerror(errno)))")
+            throw RunnerError(.checkpoint, "cannot create \(active): \(String(cString: strerror(errno)))", errno: errno)
         }
+        try syncDirectory(root + "/tasks/active")
     }
 
     /// Renames `tasks/active/<id>` to `tasks/finished/<id>`.
@@ -32,9 +33,22 @@ public enum TaskFiles {
         }
         try makeDirectories(root + "/tasks/finished")
         guard rename(active, finished) == 0 else {
-            throw RunnerError(.checkpoint, "cannot move \(active) to \(finished): \(String(cString: strerror(errno)))")
+            throw RunnerError(.checkpoint, "cannot move \(active) to \(finished): \(String(cString: strerror(errno)))", errno: errno)
         }
         _ = utimes(finished, nil)
+        // The move is durable only once both directories are synced.
+        try syncDirectory(root + "/tasks/finished")
+        try syncDirectory(root + "/tasks/active")
+    }
+
+    /// `fsync` of a directory (makes renames and creations in it durable).
+    static func syncDirectory(_ path: String) throws(RunnerError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw RunnerError(.checkpoint, "cannot open directory \(path): \(String(cString: strerror(errno)))", errno: errno) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else {
+            throw RunnerError(.checkpoint, "cannot sync directory \(path): \(String(cString: strerror(errno)))", errno: errno)
+        }
     }
 
     static func exists(_ path: String) -> Bool {

@@ -33,11 +33,9 @@ extension TaskRunner {
             if finalizationStart == nil { finalizationStart = Double(status.timestampMs ?? 0) / 1000 }
         case .success, .failed, .killed, .lost:
             guard !recovery else { return }
-            if taskState == .success { log("Task succeeded.") }
-            try killAll()
-            try syncCheckpoint()
-            try TaskFiles.finalize(root: configuration.root, taskID: configuration.taskID)
-            platform.signalOrphans(SIGKILL, sparing: [])
+            CrashPoint.reach("after-terminal", process: taskState.name.lowercased())
+            try completeFinalization()
+            log(Self.closingLine(taskState))
         case .unknown(let value):
             throw RunnerError(.checkpoint, "unknown task state \(value) in \(configuration.runnerCheckpoint)")
         }
@@ -75,7 +73,7 @@ extension TaskRunner {
                     ? "Process \(name) reached maximum failures, marking process run failed."
                     : "Process \(name) under maximum failure limit, restarting.")
             case .lost, .killed:
-                if processState == .killed { log("Process(\(name)) killed [rc=\(status.returnCode.map(String.init) ?? "None")], marking it as a loss.") }
+                if processState == .killed { log("Process(\(name)) \(Self.describeKill(status.returnCode)); counted as a loss, not a failure.") }
                 else { log("Process(\(name)) lost.") }
                 finishRun(name)
                 try markRunning(name, in: kind)
@@ -88,6 +86,24 @@ extension TaskRunner {
         } catch {
             throw RunnerError(.internalError, "planner rejected \(processState.name) of \(name): \(error)")
         }
+    }
+
+    /// The runner log's last line for a terminal state (the original only printed the first).
+    static func closingLine(_ state: TaskState) -> String {
+        switch state {
+        case .success: "Task succeeded."
+        case .failed: "Task failed."
+        case .killed: "Task killed."
+        case .lost: "Task lost."
+        case .active, .cleaning, .finalizing, .unknown: "Task ended in state \(state.name)."
+        }
+    }
+
+    /// `killed [rc=-1]` (killed by the runner) or `killed by signal 15` (a signal ended the command).
+    static func describeKill(_ returnCode: Int32?) -> String {
+        guard let returnCode else { return "killed" }
+        if returnCode < -1 && returnCode >= -64 { return "killed by signal \(-returnCode)" }
+        return "killed [rc=\(returnCode)]"
     }
 
     /// After a takeover: watch the coordinators of runs still FORKED or RUNNING (a previous

@@ -147,15 +147,17 @@ extension TaskRunner {
 
     /// One scheduling pass: mark lost runs, then launch what is runnable (up to `max_concurrency`).
     private func runPlan(_ kind: PlanKind) throws(RunnerError) {
-        let plan = kind == .regular ? regularPlan : finalizingPlan
-        let running = plan.running
+        let running = (kind == .regular ? regularPlan : finalizingPlan).running
         for name in running.sorted(by: byTaskOrder) where isProcessLost(name) {
             log("Detected a LOST process: \(name)")
             try setProcessStatus(name, .lost)
         }
+        // Read the plan only now: a run just marked LOST is runnable again (or waiting out its
+        // min_duration) in the live plan, and a copy taken before would miss it until a timer.
+        let plan = kind == .regular ? regularPlan : finalizingPlan
         var runnable = plan.runnableAt(platform.now()).sorted(by: byTaskOrder)
         let limit = configuration.task.maxConcurrency
-        if limit > 0 { runnable = Array(runnable.prefix(max(limit - running.count, 0))) }
+        if limit > 0 { runnable = Array(runnable.prefix(max(limit - plan.running.count, 0))) }
         for name in runnable {
             if !prepared.contains(name) { try setProcessStatus(name, .waiting) }
             CrashPoint.reach("after-waiting", process: name)
@@ -194,6 +196,10 @@ extension TaskRunner {
         log("Forking Process(\(name))")
         do {
             _ = try platform.launch(request)
+        } catch where error.isStorageFailure {
+            // Our own disk failed (full, quota, read-only, I/O error), not the process: stop with
+            // the task resumable (WAITING stays the last record) instead of recording a failure.
+            throw RunnerError(.checkpoint, "Cannot start Process(\(name)): \(error.message)", errno: error.errno)
         } catch {
             log("Failed to fork Process(\(name)): \(error.message)")
             try setProcessStatus(name, .failed)

@@ -142,7 +142,10 @@ public final class TaskRunner {
     /// - Parameter force: take over from a live runner by killing it.
     @discardableResult
     public func run(force: Bool = false) throws(RunnerError) -> TaskState {
-        if isTerminal { return taskState }
+        if isTerminal {
+            try finishInterruptedFinalization()
+            return taskState
+        }
         try control(force: force)
         defer { closeCheckpoint() }
         try runLoop()
@@ -153,7 +156,10 @@ public final class TaskRunner {
     /// `terminal` once everything is gone or `wait` has passed (the original's `kill`/`lose`).
     @discardableResult
     public func kill(force: Bool = false, terminal: TaskState = .killed, wait: Double) throws(RunnerError) -> TaskState {
-        if isTerminal { return taskState }
+        if isTerminal {
+            try finishInterruptedFinalization()
+            return taskState
+        }
         try control(force: force)
         defer { closeCheckpoint() }
         try beginKill(terminal: terminal, wait: wait, duplicateState: false)
@@ -194,6 +200,41 @@ public final class TaskRunner {
             try apply(.processStatus(update))
         }
         requestSync()
+    }
+
+    /// Everything that follows the terminal record: leftovers killed, the stream synced, the task
+    /// file moved to `tasks/finished` (synced), adopted orphans killed. Each step is idempotent,
+    /// so a runner that died anywhere in between can have it redone by the next one.
+    func completeFinalization() throws(RunnerError) {
+        try killAll()
+        try syncCheckpoint()
+        try TaskFiles.finalize(root: configuration.root, taskID: configuration.taskID)
+        platform.signalOrphans(SIGKILL, sparing: [])
+    }
+
+    /// A terminal task whose runner died after recording the end but before finishing it (its
+    /// task file still in `tasks/active`): takes the lock and completes the finalization. A live
+    /// runner holding the lock is finishing it itself; nothing to do then.
+    /// - Returns: whether anything had to be completed.
+    @discardableResult
+    public func finishInterruptedFinalization() throws(RunnerError) -> Bool {
+        guard isTerminal, TaskFiles.exists(TaskPath.taskFile(root: configuration.root, taskID: configuration.taskID, state: .active))
+        else { return false }
+        do {
+            writer = try RunnerLock.open(configuration.runnerCheckpoint, policy: configuration.fsync, force: false, state: state, platform: platform, log: log)
+        } catch where error.code == .locked {
+            log("Task \(configuration.taskID) is \(taskState.name) and its live runner is finishing it.")
+            return false
+        }
+        defer { closeCheckpoint() }
+        log("Task \(configuration.taskID) is \(taskState.name) but its finalization was interrupted; completing it.")
+        // What the dead runner wrote may still be only in the page cache: make it durable first.
+        if let writer, fdatasync(writer.fileDescriptor) != 0 {
+            throw RunnerError(.checkpoint, "\(configuration.runnerCheckpoint): cannot fdatasync: \(String(cString: strerror(errno)))", errno: errno)
+        }
+        recovery = false
+        try completeFinalization()
+        return true
     }
 
     /// Under `--fsync=group`, has the background thread sync what was written so far.

@@ -109,7 +109,11 @@ func runTask(_ configuration: RunnerConfiguration, force: Bool) throws(RunnerErr
     let platform = try LinuxRunnerPlatform()
     let runner = try TaskRunner(configuration: configuration, platform: platform, log: runnerLog)
     if runner.isTerminal {
-        runnerLog("Task \(configuration.taskID) already finished: \(runner.taskState.name); nothing to do.")
+        if try runner.finishInterruptedFinalization() {
+            runnerLog("Task \(configuration.taskID) already finished: \(runner.taskState.name); completed its interrupted finalization.")
+        } else {
+            runnerLog("Task \(configuration.taskID) already finished: \(runner.taskState.name); nothing to do.")
+        }
         return runner.taskState
     }
     return try runner.run(force: force)
@@ -123,6 +127,8 @@ func daemonize(_ arguments: [String]) throws(RunnerError) {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    // Nothing else may reach the daemon, not even before its exec (every fd here is close-on-exec).
+    cthermos_spawn_addclosefrom(&actions, 3)
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
