@@ -25,11 +25,16 @@ struct ChaosFigures: CustomStringConvertible {
     var exitCodes: [Int32: Int] = [:]
     var relaunches = 0
     var worstRelaunchDelay = 0.0
+    /// Re-runs that waited for a lock its dead runner's half-spawned child still held (item 1).
+    var deadHolderWaits = 0
+    /// Re-runs that completed a finalization a kill interrupted (item 2).
+    var finalizationsCompleted = 0
     var seconds = 0.0
 
     var description: String {
         "chaos seed \(seed): \(kills) runner kill -9s over \(tasks) tasks, \(runs) runner starts, exits \(exitCodes.sorted { $0.key < $1.key }), "
-            + "\(relaunches) relaunches (worst \(Int(worstRelaunchDelay * 1000)) ms after min_duration), \(Int(seconds)) s"
+            + "\(relaunches) relaunches (worst \(Int(worstRelaunchDelay * 1000)) ms after min_duration), "
+            + "\(deadHolderWaits) waits for a dead runner's lock, \(finalizationsCompleted) interrupted finalizations completed, \(Int(seconds)) s"
     }
 }
 
@@ -79,6 +84,9 @@ struct ChaosTests {
                 runner.signal(SIGKILL)
                 let status = runner.wait(timeout: 120)
                 figures.exitCodes[status, default: 0] += 1
+                let log = runner.stderr
+                if log.contains("a child of it released the lock") { figures.deadHolderWaits += 1 }
+                if log.contains("finalization was interrupted; completing it") { figures.finalizationsCompleted += 1 }
                 if status == 128 + SIGKILL {
                     figures.kills += 1
                     continue
