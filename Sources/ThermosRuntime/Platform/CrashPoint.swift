@@ -4,7 +4,8 @@ import Glibc
 /// (e.g. `after-spawn:b`), the runner SIGKILLs itself there, as a power cut or `kill -9` would.
 /// Points: `after-waiting:<p>` (WAITING recorded, nothing started), `after-spawn:<p>` (coordinator
 /// started, no FORKED yet), `after-forked:<p>` (FORKED recorded, coordinator not released),
-/// `after-end:<p>` (the run's end muxed, successor not started).
+/// `after-end:<p>` (the run's end muxed, successor not started), `after-terminal:<state>` (the
+/// terminal task state recorded, e.g. `after-terminal:success`; finalization not yet done).
 enum CrashPoint {
     static let requested: String? = getenv("THERMOS_CRASH_AT").map { String(cString: $0) }
 
