@@ -144,9 +144,12 @@ struct DSLCommandTests {
              "constraints": [], "resources": {"cpu": 1.0, "ram": 1073741824, "disk": 1073741824, "gpu": 0},
              "max_failures": 1, "max_concurrency": 0, "finalization_wait": 30}
             """))
-        // -E binds {{mesos.instance}} for inspect and wins over the job's own values.
-        let bound = thermosDSL(["inspect", "--json", "--job", "nightly", "-E", "mesos.instance=7", "-E", "role=override", config])
-        #expect(bound.stdout.contains("\"echo override\""), "\(bound.stdout) \(bound.stderr)")
+        // -E binds {{mesos.instance}} for inspect, and wins over the job's own .bind().
+        let bound = thermosDSL(
+            ["inspect", "--json", "--job", "devcluster/www-data/prod/hello", "-E", "mesos.instance=7", "-E", "profile.version=v9", config])
+        #expect(bound.status == 0, "\(bound.stderr)")
+        #expect(canonicalJSON(bound.stdout) == canonicalJSON(
+            Self.sequentialTask(version: "v9", environment: "prod", port: "http").replacing("{{mesos.instance}}", with: "7")))
     }
 
     @Test func anAuroraSequentialTaskRunsToSuccessWithMesosInstanceBound() {
