@@ -84,6 +84,7 @@ struct DSLCommandTests {
     }
 
     static let jobs = """
+        import os
         class Profile(Struct):
           version = Default(String, 'v1')
         install = Process(name = 'install', cmdline = 'echo {{profile.version}} {{role}}/{{environment}}/{{cluster}} > installed')
@@ -96,7 +97,9 @@ struct DSLCommandTests {
               health_check_config = HealthCheckConfig(initial_interval_secs = 5),
               update_config = UpdateConfig(batch_size = 2)).bind(profile = Profile(version = 'v2')),
           Job(cluster = 'devcluster', role = 'batch', environment = 'prod', name = 'nightly',
-              task = SimpleTask('nightly', 'echo {{role}}'), cron_schedule = '0 3 * * *'),
+              task = Tasks.simple('nightly', 'echo {{role}} ' + os.environ.get('NIGHTLY_FLAVOUR', 'plain')),
+              cron_schedule = '0 3 * * *', container = Mesos(image = DockerImage(name = 'debian', tag = '12')),
+              sla_policy = CountSlaPolicy(count = 1, duration_secs = 60), tier = 'preemptible'),
         ]
         """
 
@@ -137,9 +140,9 @@ struct DSLCommandTests {
         let staging = thermosDSL(["convert", "--job", "devcluster/www-data/staging/hello", config])
         #expect(canonicalJSON(staging.stdout) == canonicalJSON(Self.sequentialTask(version: "v2", environment: "staging", port: "aurora")))
         // A bare name that is unique; {{role}} bound from the job.
-        let nightly = thermosDSL(["inspect", "--json", "--job", "nightly", config])
+        let nightly = thermosDSL(["inspect", "--json", "--job", "nightly", config], environment: ["NIGHTLY_FLAVOUR": "spicy"])
         #expect(canonicalJSON(nightly.stdout) == canonicalJSON("""
-            {"name": "nightly", "processes": [{"name": "nightly", "cmdline": "echo batch", "max_failures": 1,
+            {"name": "nightly", "processes": [{"name": "nightly", "cmdline": "echo batch spicy", "max_failures": 1,
               "min_duration": 5, "daemon": false, "ephemeral": false, "final": false}],
              "constraints": [], "resources": {"cpu": 1.0, "ram": 1073741824, "disk": 1073741824, "gpu": 0},
              "max_failures": 1, "max_concurrency": 0, "finalization_wait": 30}
@@ -179,12 +182,35 @@ struct DSLCommandTests {
         let yaml = fixture.config(converted.stdout, name: "converted.yaml")
         let viaYAML = fixture.run(yaml, taskID: "via-yaml", ["--instance", "3", "-P", "http:8080"])
         #expect(viaYAML.status == 0, "\(viaYAML.stderr)")
+        // The DSL file itself, run the same way in a fixture of its own, gives the same result.
+        let direct = RunnerFixture()
+        defer { direct.remove() }
+        let viaDSL = thermosDSL(
+            ["run", "--root", direct.root, "--sandbox", direct.sandbox, "--task-id", "via-dsl", "--job", "devcluster/www-data/prod/hello",
+             "--instance", "3", "-P", "http:8080", direct.config(Self.jobs, name: "hello.aurora")])
+        #expect(viaDSL.status == 0, "\(viaDSL.stderr)")
+        for file in [".logs/install/0/stdout", ".logs/serve/0/stdout", "installed"] {
+            #expect(fixture.read(file) != nil && fixture.read(file) == direct.read(file), "\(file)")
+        }
         #expect(fixture.read(".logs/serve/0/stdout") == "instance 3 port 8080 user www-data\n")
-        #expect(fixture.read("installed") == "v1 www-data/prod/devcluster\n")
+        #expect(fixture.taskStates("via-yaml") == direct.taskStates("via-dsl"))
         // The YAML is the same task as the DSL file.
         let fromYAML = thermosDSL(["inspect", "--json", yaml])
         let fromDSL = thermosDSL(["inspect", "--json", "--job", "devcluster/www-data/prod/hello", config])
         #expect(fromYAML.status == 0 && canonicalJSON(fromYAML.stdout) == canonicalJSON(fromDSL.stdout))
+    }
+
+    @Test func mergedProcessesKeepFirstSeenOrderWhateverTheHashSeed() {
+        let directory = TemporaryDirectory(prefix: "thermos-dsl")
+        defer { directory.remove() }
+        let config = directory.write("constructs.thermos", Self.constructs)
+        let outputs = ["0", "1", "2", "3", "random"].map { seed in
+            thermosDSL(["convert", "--task", "parallel", "-E", "profile.greeting=hi", config], environment: ["PYTHONHASHSEED": seed]).stdout
+        }
+        #expect(!outputs[0].isEmpty && outputs.allSatisfy { $0 == outputs[0] })
+        #expect(outputs[0].contains(#""name": "setup""#))
+        let names = outputs[0].split(separator: "\"").filter { ["setup", "worker0", "worker1", "logged"].contains(String($0)) }
+        #expect(names.prefix(4) == ["setup", "worker0", "worker1", "logged"])
     }
 
     @Test func includeIsRelativeToTheIncludingFileAndPrintsGoToStderr() {
