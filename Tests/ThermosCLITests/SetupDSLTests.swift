@@ -3,7 +3,7 @@ import ThermosTestSupport
 
 /// `thermos setup-dsl` for real: a venv in a temporary XDG_DATA_HOME with pystachio from PyPI,
 /// then found by `inspect` without `$THERMOS_PYTHON`.
-@Suite(.enabled(if: DSLTestPython.hasPython3), .timeLimit(.minutes(3)))
+@Suite(.enabled(if: DSLTestPython.hasPython3), .timeLimit(.minutes(6)))
 struct SetupDSLTests {
     @Test func setupDSLMakesTheVenvThatInspectThenUses() {
         let directory = TemporaryDirectory(prefix: "thermos-setup-dsl")
