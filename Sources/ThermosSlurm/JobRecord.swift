@@ -60,7 +60,8 @@ public struct JobStore: Sendable {
         self.directory = directory
     }
 
-    public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment) -> JobStore {
+    public static func standard(environment: [String: String]? = nil) -> JobStore {
+        let environment = environment ?? ProcessInfo.processInfo.environment
         if let explicit = environment["THERMOS_JOBS_DIR"], !explicit.isEmpty { return JobStore(directory: explicit) }
         if let state = environment["XDG_STATE_HOME"], !state.isEmpty { return JobStore(directory: state + "/thermos/jobs") }
         return JobStore(directory: (environment["HOME"] ?? "/root") + "/.local/state/thermos/jobs")

@@ -10,6 +10,16 @@ public struct InstanceRow: Sendable, Equatable {
     public var state: String?
     /// The task's page on its node's observer.
     public var observer: String?
+
+    public init(jobID: Int, instance: Int, node: String?, slurmState: String?, taskID: String, state: String?, observer: String?) {
+        self.jobID = jobID
+        self.instance = instance
+        self.node = node
+        self.slurmState = slurmState
+        self.taskID = taskID
+        self.state = state
+        self.observer = observer
+    }
 }
 
 /// Builds the rows of `thermos jobs` from the records, `squeue` and the task states (pure).

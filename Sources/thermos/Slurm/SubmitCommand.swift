@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Glibc
+import OrderedCollections
 import ThermosCheckpoint
 import ThermosConfig
 import ThermosSlurm
@@ -62,22 +63,13 @@ struct SubmitCommand: ParsableCommand {
     func run() throws {
         guard instances >= 1 else { throw fail("--instances \(instances): a job needs at least one instance", code: 2) }
         let rootPath = absolutePath(root ?? RunnerFlags.defaultRoot())
-        let snapshot: ConfigValue
-        let evaluated: TaskConfig
-        let ports: [String]
+        let loaded: LoadedTask
         do {
-            let template = try ConfigLoader.selectTask(ConfigLoader.loadTemplates(path: config), named: task)
-                .binding(try InspectCommand.parseBindings(bindings))
-            try TaskValidator.validate(template)
-            ports = try template.requiredPorts()
-            // What the nodes bind; anything else left unbound is an error now, not on 50 nodes.
-            let trial = template.binding([("mesos.instance", .string("0")), ("mesos.hostname", .string(hostName()))])
-            evaluated = try trial.evaluate(context: ThermosContext(
-                taskID: "submit-check", user: userName(uid: getuid()), ports: Dictionary(uniqueKeysWithValues: ports.map { ($0, 1) })))
-            snapshot = try template.interpolated(context: nil).value
-        } catch let error as ConfigError {
+            loaded = try load()
+        } catch {
             throw fail(error.description, code: 2)
         }
+        let (snapshot, evaluated, ports) = (loaded.snapshot, loaded.evaluated, loaded.ports)
         let name = (job ?? evaluated.name).split(separator: "/").joined(separator: "-")
         guard SlurmNames.isSafeName(name) else {
             throw fail("job name \"\(name)\": use letters, digits, _ and - (set --job, or the task's name)", code: 2)
@@ -101,16 +93,12 @@ struct SubmitCommand: ParsableCommand {
             signalLead: SbatchRequest.signalLead(finalizationWait: evaluated.finalizationWait))
         let jobID: Int
         do {
-            let output = try SlurmCommand.output(request.arguments(script: directory + "/batch.sh"))
-            guard let id = SbatchRequest.parseJobID(output) else {
-                throw SlurmError(.command, "sbatch printed no job id: \(output)")
-            }
-            jobID = id
+            jobID = try Self.submit(request, script: directory + "/batch.sh")
             try JobStore.standard().save(JobRecord(
                 jobID: jobID, name: name, nonce: nonce, instances: instances, root: rootPath, sandboxRoot: script.sandboxRoot,
                 directory: directory, submittedAt: wallClock(), observerPort: observerPort))
         } catch {
-            throw fail("\(error)", code: 1)
+            throw fail(error.description, code: 1)
         }
         if json {
             let taskIDs = (0..<instances).map { ConfigValue.string(SlurmNames.taskID(name: name, jobID: jobID, instance: $0, nonce: nonce)) }
@@ -118,6 +106,35 @@ struct SubmitCommand: ParsableCommand {
         } else {
             print(jobID)
         }
+    }
+
+    /// The task as the nodes will see it: the snapshot (user bindings applied, node bindings
+    /// left as `{{…}}`), a trial evaluation and the port names.
+    struct LoadedTask {
+        var snapshot: ConfigValue
+        var evaluated: TaskConfig
+        var ports: [String]
+    }
+
+    private func load() throws(ConfigError) -> LoadedTask {
+        let template = try ConfigLoader.selectTask(ConfigLoader.loadTemplates(path: config), named: task)
+            .binding(try InspectCommand.parseBindings(bindings))
+        try TaskValidator.validate(template)
+        let ports = try template.requiredPorts()
+        // What the nodes bind; anything else left unbound is an error now, not on 50 nodes.
+        let trial = template.binding([("mesos.instance", .string("0")), ("mesos.hostname", .string(hostName()))])
+        let evaluated = try trial.evaluate(context: ThermosContext(
+            taskID: "submit-check", user: userName(uid: getuid()), ports: Dictionary(uniqueKeysWithValues: ports.map { ($0, 1) })))
+        return LoadedTask(snapshot: try template.interpolated(context: nil).value, evaluated: evaluated, ports: ports)
+    }
+
+    /// Runs sbatch; returns the job id it printed.
+    private static func submit(_ request: SbatchRequest, script: String) throws(SlurmError) -> Int {
+        let output = try SlurmCommand.output(request.arguments(script: script))
+        guard let id = SbatchRequest.parseJobID(output) else {
+            throw SlurmError(.command, "sbatch printed no job id: \(output)")
+        }
+        return id
     }
 
     /// A KillWait shorter than the finalization budget cuts a plain `scancel` off mid-CLEANING.
