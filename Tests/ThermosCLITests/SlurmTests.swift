@@ -113,6 +113,11 @@ struct SlurmTests {
         for pid in slurmstepdPids(element: element) { kill(pid, SIGKILL) }
         let requeue = try TestSlurm.run(["scontrol", "requeue", "\(job)_0"])
         #expect(requeue.status == 0, "\(requeue.stderr)")
+        // Slurm holds a requeued job for 120 s (BeginTime); release it as soon as it is pending.
+        #expect(eventually(timeout: 60) {
+            _ = try? TestSlurm.run(["scontrol", "update", "jobid=\(job)_0", "StartTime=now"])
+            return (try? TestSlurm.run(["squeue", "-h", "-r", "-j", "\(job)_0", "-o", "%T"]).stdout.contains("RUNNING")) ?? false
+        })
         let rows = try fixture.waitForJobs(job, timeout: 150) { Self.states($0) == ["SUCCESS"] && Self.slurmStates($0) == ["COMPLETED"] }
         #expect(Self.states(rows) == ["SUCCESS"])
         #expect(fixture.sandboxFile(taskID, "runs_a") == "a\n", "a finished before the node died and does not run again")

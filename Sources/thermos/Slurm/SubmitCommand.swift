@@ -119,10 +119,10 @@ struct SubmitCommand: ParsableCommand {
     private func load() throws(ConfigError) -> LoadedTask {
         let template = try ConfigLoader.selectTask(ConfigLoader.loadTemplates(path: config), named: task)
             .binding(try InspectCommand.parseBindings(bindings))
-        try TaskValidator.validate(template)
-        let ports = try template.requiredPorts()
         // What the nodes bind; anything else left unbound is an error now, not on 50 nodes.
         let trial = template.binding([("mesos.instance", .string("0")), ("mesos.hostname", .string(hostName()))])
+        try TaskValidator.validate(trial)
+        let ports = try trial.requiredPorts()
         let evaluated = try trial.evaluate(context: ThermosContext(
             taskID: "submit-check", user: userName(uid: getuid()), ports: Dictionary(uniqueKeysWithValues: ports.map { ($0, 1) })))
         return LoadedTask(snapshot: try template.interpolated(context: nil).value, evaluated: evaluated, ports: ports)
