@@ -51,7 +51,7 @@ stop_cluster() {
         local pid=${environ#/proc/}
         pid=${pid%/environ}
         [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = slurmstepd ] || continue
-        if tr '\0' '\n' < "$environ" 2>/dev/null | grep -qx "SLURM_CONF=$SLURM_CONF"; then kill -KILL "$pid" 2>/dev/null || true; fi
+        if tr '\0' '\n' 2>/dev/null < "$environ" | grep -qx "SLURM_CONF=$SLURM_CONF"; then kill -KILL "$pid" 2>/dev/null || true; fi
     done
     stop_pidfile "$dir/slurmd.pid"
     stop_pidfile "$dir/slurmctld.pid"
@@ -129,8 +129,9 @@ CONF
     slurmd -f "$SLURM_CONF" -N "$node"
     if [ -n "$stop_with" ]; then
         # Detached from the caller's pipes, so command substitution of `start` returns at once.
-        setsid bash -c 'tail --pid="$1" -f /dev/null; "$2" stop "$3"' _ "$stop_with" "$(realpath "$0")" "$dir" \
-            </dev/null >>"$dir/log/stop.log" 2>&1 &
+        # The directory goes too: nobody is left to read its logs.
+        setsid bash -c 'tail --pid="$1" -f /dev/null; "$2" stop "$3" && rm -rf "$3"' _ "$stop_with" "$(realpath "$0")" "$dir" \
+            </dev/null >/dev/null 2>&1 &
     fi
     local state=
     for _ in $(seq 300); do
