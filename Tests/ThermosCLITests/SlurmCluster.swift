@@ -72,11 +72,11 @@ struct SlurmFixture {
     }
 
     /// Polls `thermos jobs` (every 0.3 s) until `condition` holds for the rows; returns the last rows.
-    func waitForJobs(_ job: Int, timeout: Double = 90, until condition: ([[String: Any]]) -> Bool) throws -> [[String: Any]] {
+    func waitForJobs(_ job: Int, timeout: Double = 90, until condition: ([[String: Any]]) -> Bool) async throws -> [[String: Any]] {
         let deadline = monotonicNow() + timeout
         var rows = try jobs(job)
         while !condition(rows) && monotonicNow() < deadline {
-            usleep(300_000)
+            try await Task.sleep(for: .milliseconds(300))
             rows = try jobs(job)
         }
         return rows
@@ -87,4 +87,35 @@ struct SlurmFixture {
     }
 
     func remove() { directory.remove() }
+}
+
+/// Polls `condition` every 50 ms until it holds or `timeout` seconds pass, without holding a
+/// thread of the test pool (long waits of blocking tests starve other suites' time limits).
+func eventuallyAsync(timeout: Double = 20, _ condition: () -> Bool) async -> Bool {
+    let deadline = monotonicNow() + timeout
+    while monotonicNow() < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return condition()
+}
+
+extension BackgroundCommand {
+    /// `wait()` without holding a thread of the test pool.
+    func waitAsync(timeout: Double = 90) async -> Int32 {
+        let deadline = monotonicNow() + timeout
+        while monotonicNow() < deadline {
+            if !isRunning { break }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return wait(timeout: 1)
+    }
+
+    /// True while the command has not exited (a zombie counts as exited).
+    var isRunning: Bool {
+        guard let stat = readBytes("/proc/\(pid)/stat") else { return false }
+        let text = String(decoding: stat, as: UTF8.self)
+        guard let close = text.lastIndex(of: ")") else { return false }
+        return !text[text.index(close, offsetBy: 2)...].hasPrefix("Z")
+    }
 }

@@ -11,7 +11,7 @@ struct SlurmTests {
     static func states(_ rows: [[String: Any]]) -> [String?] { rows.map { $0["state"] as? String } }
     static func slurmStates(_ rows: [[String: Any]]) -> [String?] { rows.map { $0["slurm_state"] as? String } }
 
-    @Test func threeInstancesSeeTheirInstanceNodeAndOwnBoundPort() throws {
+    @Test func threeInstancesSeeTheirInstanceNodeAndOwnBoundPort() async throws {
         let fixture = SlurmFixture()
         defer { fixture.remove() }
         let observerPort = freeTCPPort()
@@ -22,7 +22,7 @@ struct SlurmTests {
         let (job, taskIDs) = try fixture.submit(config, ["--instances", "3", "--observer-port", String(observerPort)])
         #expect(taskIDs.count == 3)
         #expect(Set(taskIDs).count == 3)
-        let rows = try fixture.waitForJobs(job) { Self.slurmStates($0) == Array(repeating: "COMPLETED", count: 3) && Self.states($0) == Array(repeating: "SUCCESS", count: 3) }
+        let rows = try await fixture.waitForJobs(job) { Self.slurmStates($0) == Array(repeating: "COMPLETED", count: 3) && Self.states($0) == Array(repeating: "SUCCESS", count: 3) }
         #expect(Self.states(rows) == ["SUCCESS", "SUCCESS", "SUCCESS"])
         #expect(Self.slurmStates(rows) == ["COMPLETED", "COMPLETED", "COMPLETED"])
         #expect(rows.map { $0["instance"] as? Int } == [0, 1, 2])
@@ -48,23 +48,23 @@ struct SlurmTests {
             observer.signal(SIGKILL)
             observer.wait()
         }
-        let viaObserver = try fixture.waitForJobs(job, timeout: 30) { Self.states($0) == Array(repeating: "SUCCESS", count: 3) }
+        let viaObserver = try await fixture.waitForJobs(job, timeout: 30) { Self.states($0) == Array(repeating: "SUCCESS", count: 3) }
         #expect(Self.states(viaObserver) == ["SUCCESS", "SUCCESS", "SUCCESS"], "\(observer.stderr)")
     }
 
-    @Test func failingTaskFailsItsSlurmJob() throws {
+    @Test func failingTaskFailsItsSlurmJob() async throws {
         let fixture = SlurmFixture()
         defer { fixture.remove() }
         let config = fixture.directory.write("fail.json", #"{"name": "fails", "processes": [{"name": "boom", "cmdline": "exit 7"}]}"#)
         let (job, _) = try fixture.submit(config)
-        let rows = try fixture.waitForJobs(job) { Self.slurmStates($0) == ["FAILED"] && Self.states($0) == ["FAILED"] }
+        let rows = try await fixture.waitForJobs(job) { Self.slurmStates($0) == ["FAILED"] && Self.states($0) == ["FAILED"] }
         #expect(Self.states(rows) == ["FAILED"])
         #expect(Self.slurmStates(rows) == ["FAILED"])
         let exit = try TestSlurm.run(["squeue", "-h", "-r", "-t", "all", "-j", "\(job)", "-o", "%T"])
         #expect(exit.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "FAILED")
     }
 
-    @Test func cancelIsAStagedKillWithCleanupAndFinalProcess() throws {
+    @Test func cancelIsAStagedKillWithCleanupAndFinalProcess() async throws {
         let fixture = SlurmFixture()
         defer { fixture.remove() }
         let config = fixture.directory.write("long.json", """
@@ -73,14 +73,14 @@ struct SlurmTests {
               {"name": "farewell", "cmdline": "echo final > final", "final": true}]}
             """)
         let (job, taskIDs) = try fixture.submit(config)
-        #expect(eventually(timeout: 60) { fixture.sandboxFile(taskIDs[0], "started") != nil })
+        #expect(await eventuallyAsync(timeout: 60) { fixture.sandboxFile(taskIDs[0], "started") != nil })
         let running = try fixture.jobs(job)
         #expect(Self.states(running) == ["ACTIVE"])
         #expect(Self.slurmStates(running) == ["RUNNING"])
         let cancelled = monotonicNow()
         let cancel = try fixture.thermos(["cancel", String(job)])
         #expect(cancel.status == 0, "\(cancel.stderr)")
-        let rows = try fixture.waitForJobs(job, timeout: 60) { Self.states($0) == ["KILLED"] && Self.slurmStates($0) == ["FAILED"] }
+        let rows = try await fixture.waitForJobs(job, timeout: 60) { Self.states($0) == ["KILLED"] && Self.slurmStates($0) == ["FAILED"] }
         let elapsed = monotonicNow() - cancelled
         #expect(Self.states(rows) == ["KILLED"])
         #expect(Self.slurmStates(rows) == ["FAILED"], "exit 3 of thermos run")
@@ -92,7 +92,7 @@ struct SlurmTests {
         #expect(try fixture.thermos(["cancel", String(job)]).stderr.contains("already FAILED"))
     }
 
-    @Test func requeuedInstanceResumesFromItsCheckpoint() throws {
+    @Test func requeuedInstanceResumesFromItsCheckpoint() async throws {
         let fixture = SlurmFixture()
         defer { fixture.remove() }
         let config = fixture.directory.write("resume.json", """
@@ -103,7 +103,7 @@ struct SlurmTests {
             """)
         let (job, taskIDs) = try fixture.submit(config)
         let taskID = taskIDs[0]
-        #expect(eventually(timeout: 60) { fixture.sandboxFile(taskID, "waiting") != nil })
+        #expect(await eventuallyAsync(timeout: 60) { fixture.sandboxFile(taskID, "waiting") != nil })
         // The node "dies": every process of the instance and its slurmstepd are SIGKILLed.
         let element = try TestSlurm.run(["squeue", "-h", "-r", "-j", "\(job)_0", "-o", "%A"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let pids = try TestSlurm.run(["scontrol", "listpids", element]).stdout.split(separator: "\n").dropFirst()
@@ -114,11 +114,11 @@ struct SlurmTests {
         let requeue = try TestSlurm.run(["scontrol", "requeue", "\(job)_0"])
         #expect(requeue.status == 0, "\(requeue.stderr)")
         // Slurm holds a requeued job for 120 s (BeginTime); release it as soon as it is pending.
-        #expect(eventually(timeout: 60) {
+        #expect(await eventuallyAsync(timeout: 60) {
             _ = try? TestSlurm.run(["scontrol", "update", "jobid=\(job)_0", "StartTime=now"])
             return (try? TestSlurm.run(["squeue", "-h", "-r", "-j", "\(job)_0", "-o", "%T"]).stdout.contains("RUNNING")) ?? false
         })
-        let rows = try fixture.waitForJobs(job, timeout: 150) { Self.states($0) == ["SUCCESS"] && Self.slurmStates($0) == ["COMPLETED"] }
+        let rows = try await fixture.waitForJobs(job, timeout: 150) { Self.states($0) == ["SUCCESS"] && Self.slurmStates($0) == ["COMPLETED"] }
         #expect(Self.states(rows) == ["SUCCESS"])
         #expect(fixture.sandboxFile(taskID, "runs_a") == "a\n", "a finished before the node died and does not run again")
         #expect(fixture.sandboxFile(taskID, "runs_b") == "b\nb\n")
