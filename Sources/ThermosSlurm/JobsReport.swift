@@ -37,8 +37,9 @@ public enum JobsReport {
         }
     }
 
+    /// - Parameter instances: job id → the instances to show; a job not in it shows all of them.
     public static func rows(
-        records: [JobRecord], squeue: [SqueueRow], instances: [Int: Set<Int>]? = nil, observerPort: (JobRecord) -> Int,
+        records: [JobRecord], squeue: [SqueueRow], instances: [Int: Set<Int>] = [:], observerPort: (JobRecord) -> Int,
         states: StateSource
     ) -> [InstanceRow] {
         var byInstance: [Int: [Int: SqueueRow]] = [:]
@@ -48,7 +49,7 @@ public enum JobsReport {
         }
         var result: [InstanceRow] = []
         for record in records {
-            let wanted = (0..<record.instances).filter { instances?[record.jobID]?.contains($0) ?? true }
+            let wanted = (0..<record.instances).filter { instances[record.jobID]?.contains($0) ?? true }
             var partial: [InstanceRow] = []
             for instance in wanted {
                 let seen = byInstance[record.jobID]?[instance]

@@ -15,7 +15,7 @@ struct Pid1Tests {
     func startAsPid1(_ config: String, taskID: String) async throws -> (BackgroundCommand, Int32) {
         let command = launchAsPid1(config, taskID: taskID)
         var runner: Int32?
-        #expect(await eventuallyAsync(timeout: 20) {
+        #expect(await eventuallyAsync(timeout: 60) {
             runner = children(of: command.pid).first
             return runner.map { (try? String(contentsOfFile: "/proc/\($0)/status", encoding: .utf8))?.contains("NSpid:\t\($0)\t1") ?? false } ?? false
         })
@@ -37,12 +37,13 @@ struct Pid1Tests {
 
     @Test func reapsEveryOrphanSoZombiesNeverAccumulate() async throws {
         defer { fixture.remove() }
-        // The task leaves 20 orphans that exit soon, then counts zombies in its namespace.
+        // The task leaves 20 orphans that exit soon, waits for the test's go-ahead, then counts
+        // zombies in its namespace.
         let config = fixture.config(#"""
-            {"name": "orphans", "processes": [{"name": "p", "cmdline": "for i in $(seq 20); do (sleep 0.3 &); done; touch ready; sleep 2.5; awk '$1 == \"State:\" && $2 == \"Z\"' /proc/[0-9]*/status | wc -l > zombies"}]}
+            {"name": "orphans", "processes": [{"name": "p", "cmdline": "for i in $(seq 20); do (sleep 0.3 &); done; touch ready; while [ ! -e go ]; do sleep 0.1; done; awk '$1 == \"State:\" && $2 == \"Z\"' /proc/[0-9]*/status | wc -l > zombies"}]}
             """#)
         let (command, runner) = try await startAsPid1(config, taskID: "orphans")
-        #expect(await eventuallyAsync(timeout: 20) { fixture.read("ready") != nil })
+        #expect(await eventuallyAsync(timeout: 60) { fixture.read("ready") != nil })
         // Orphans from outside the runner's tree (like `kubectl exec`): their parent dies at once.
         for _ in 0..<5 {
             #expect(inNamespace(of: runner, ["/bin/bash", "-c", "(sleep 0.3 &); exit 0"]).status == 0)
@@ -50,6 +51,7 @@ struct Pid1Tests {
         try await Task.sleep(for: .milliseconds(1200))
         let zombies = children(of: runner).filter { processState($0) == "Z" }
         #expect(zombies.isEmpty, "zombie children of PID 1: \(zombies)")
+        _ = fixture.directory.write("sandbox/go", "")
         #expect(await command.waitAsync() == 0, "\(command.stderr)")
         #expect(fixture.read("zombies") == "0\n")
     }
@@ -63,7 +65,7 @@ struct Pid1Tests {
               {"name": "farewell", "cmdline": "echo final > final", "final": true}]}
             """#)
         let (command, runner) = try await startAsPid1(config, taskID: "staged")
-        #expect(await eventuallyAsync(timeout: 20) { fixture.read("started") != nil })
+        #expect(await eventuallyAsync(timeout: 60) { fixture.read("started") != nil })
         if from == "outside" {
             kill(runner, signal)
         } else {
@@ -82,7 +84,7 @@ struct Pid1Tests {
               {"name": "server", "cmdline": "trap 'sleep 10; echo cleaned > cleaned; exit 0' TERM; touch started; while true; do sleep 0.2; done"}]}
             """#)
         let (command, runner) = try await startAsPid1(config, taskID: "quit")
-        #expect(await eventuallyAsync(timeout: 20) { fixture.read("started") != nil })
+        #expect(await eventuallyAsync(timeout: 60) { fixture.read("started") != nil })
         let sent = monotonicNow()
         #expect(inNamespace(of: runner, ["/bin/kill", "-QUIT", "1"]).status == 0)
         #expect(await command.waitAsync() == 3, "KILLED; \(command.stderr)")

@@ -53,11 +53,10 @@ struct JobsCommand: ParsableCommand {
         } catch {
             throw fail("\(error)", code: 1)
         }
-        let selection: [Int: Set<Int>]? = targets.contains { $0.instance != nil }
-            ? Dictionary(grouping: targets, by: \.jobID).mapValues { group in
-                group.contains { $0.instance == nil } ? Set(0..<100_000) : Set(group.compactMap(\.instance))
-            }
-            : nil
+        // Jobs named with instances only (`42.1 42.3`) show those; a job named whole shows all.
+        let selection = Dictionary(grouping: targets, by: \.jobID)
+            .filter { $0.value.allSatisfy { $0.instance != nil } }
+            .mapValues { Set($0.compactMap(\.instance)) }
         let states = TaskStates()
         let rows = JobsReport.rows(
             records: records, squeue: squeue, instances: selection, observerPort: \.observerPort,
@@ -141,7 +140,7 @@ final class TaskStates {
     func lookup(record: JobRecord, rows: [(taskID: String, node: String?)]) -> [String: (state: String, host: String?)] {
         var result: [String: (state: String, host: String?)] = [:]
         var info = stat()
-        if stat(record.root + "/checkpoints", &info) == 0 || stat(record.root, &info) == 0 {
+        if stat(record.root, &info) == 0 {
             for row in rows {
                 let path = TaskPath.runnerCheckpoint(root: record.root, taskID: row.taskID)
                 guard isRegularFile(path) else { continue }
