@@ -114,10 +114,13 @@ struct SlurmTests {
         let requeue = try TestSlurm.run(["scontrol", "requeue", "\(job)_0"])
         #expect(requeue.status == 0, "\(requeue.stderr)")
         // Slurm holds a requeued job for 120 s (BeginTime); release it as soon as it is pending.
-        #expect(await eventuallyAsync(timeout: 60) {
+        var released = false
+        for _ in 0..<120 where !released {
             _ = try? TestSlurm.run(["scontrol", "update", "jobid=\(job)_0", "StartTime=now"])
-            return (try? TestSlurm.run(["squeue", "-h", "-r", "-j", "\(job)_0", "-o", "%T"]).stdout.contains("RUNNING")) ?? false
-        })
+            released = (try? TestSlurm.run(["squeue", "-h", "-r", "-j", "\(job)_0", "-o", "%T"]).stdout.contains("RUNNING")) ?? false
+            if !released { try await Task.sleep(for: .milliseconds(500)) }
+        }
+        #expect(released, "the requeued instance runs again")
         let rows = try await fixture.waitForJobs(job, timeout: 150) { Self.states($0) == ["SUCCESS"] && Self.slurmStates($0) == ["COMPLETED"] }
         #expect(Self.states(rows) == ["SUCCESS"])
         #expect(fixture.sandboxFile(taskID, "runs_a") == "a\n", "a finished before the node died and does not run again")
