@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "ThermosPlanner", targets: ["ThermosPlanner"]),
         .library(name: "ThermosMonitor", targets: ["ThermosMonitor"]),
         .library(name: "ThermosObserver", targets: ["ThermosObserver"]),
+        .library(name: "ThermosSlurm", targets: ["ThermosSlurm"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -99,12 +100,19 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Slurm: batch-script rendering, squeue parsing, job records, observer queries, and the
+        // runner of Slurm's client commands (submit/jobs/cancel keep the CLI thin).
+        .target(
+            name: "ThermosSlurm",
+            dependencies: ["CThermosSys"],
+            swiftSettings: strictSettings
+        ),
         // The CLI: parses, calls the modules, prints.
         .executableTarget(
             name: "thermos",
             dependencies: [
                 "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner", "ThermosRuntime", "CThermosSys",
-                "ThermosMonitor", "ThermosObserver",
+                "ThermosMonitor", "ThermosObserver", "ThermosSlurm",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
@@ -153,6 +161,11 @@ let package = Package(
                 "ThermosMonitor", "ThermosCheckpoint", "ThermosConfig", "ThermosTestSupport",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ThermosSlurmTests",
+            dependencies: ["ThermosSlurm", "ThermosTestSupport"],
             swiftSettings: strictSettings
         ),
         // HummingbirdTesting pulls async-http-client and swift-nio-ssl: kept in its own target.
