@@ -45,7 +45,8 @@ struct SlurmFixture {
     var jobs: String { directory.path + "/jobs" }
 
     func environment() throws -> [String: String] {
-        ["SLURM_CONF": try TestSlurm.conf(), "THERMOS_JOBS_DIR": jobs]
+        // THERMOS_PYTHON: `submit` loads `.aurora`/`.thermos` files with the DSL's Python.
+        ["SLURM_CONF": try TestSlurm.conf(), "THERMOS_JOBS_DIR": jobs, "THERMOS_PYTHON": DSLTestPython.path]
     }
 
     func thermos(_ arguments: [String]) throws -> CommandResult {

@@ -52,6 +52,31 @@ struct SlurmTests {
         #expect(Self.states(viaObserver) == ["SUCCESS", "SUCCESS", "SUCCESS"], "\(observer.stderr)")
     }
 
+    @Test func auroraJobSelectedByKeyRunsEveryInstanceWithItsBindings() async throws {
+        let fixture = SlurmFixture()
+        defer { fixture.remove() }
+        let config = fixture.directory.write("two.aurora", """
+            greet = Process(name = 'greet', cmdline = 'echo {{role}} {{environment}} {{mesos.instance}} > ident')
+            other = Process(name = 'other', cmdline = 'exit 9')
+            jobs = [
+              Job(cluster = 'local', role = 'www', environment = 'prod', name = 'hello',
+                  task = SequentialTask(name = 'hello', processes = [greet], resources = Resources(cpu = 0.1, ram = 16*MB, disk = 16*MB))),
+              Job(cluster = 'local', role = 'www', environment = 'prod', name = 'other',
+                  task = Task(name = 'other', processes = [other], resources = Resources(cpu = 0.1, ram = 16*MB, disk = 16*MB))),
+            ]
+            """)
+        // Two jobs and no --job: refused, naming the keys.
+        let ambiguous = try fixture.thermos(["submit", "--root", fixture.root, config])
+        #expect(ambiguous.status == 2)
+        #expect(ambiguous.stderr.contains("local/www/prod/hello"), "\(ambiguous.stderr)")
+        let (job, taskIDs) = try fixture.submit(config, ["--instances", "2", "--job", "local/www/prod/hello"])
+        let rows = try await fixture.waitForJobs(job) { Self.states($0) == ["SUCCESS", "SUCCESS"] }
+        #expect(Self.states(rows) == ["SUCCESS", "SUCCESS"])
+        for (instance, taskID) in taskIDs.enumerated() {
+            #expect(fixture.sandboxFile(taskID, "ident") == "www prod \(instance)\n", "instance \(instance)")
+        }
+    }
+
     @Test func failingTaskFailsItsSlurmJob() async throws {
         let fixture = SlurmFixture()
         defer { fixture.remove() }
