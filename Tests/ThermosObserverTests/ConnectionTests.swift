@@ -30,9 +30,9 @@ struct ConnectionTests {
         // HTTP/1.1 keep-alive: two requests on one connection.
         let kept = try #require(RawConnection(port: observer.port, receiveTimeout: 3))
         kept.send("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        #expect(kept.read(until: "OK").hasSuffix("OK"))
+        #expect(kept.read(until: "\r\n\r\nOK").hasSuffix("\r\n\r\nOK"))
         kept.send("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        #expect(kept.read(until: "OK").hasSuffix("OK"))
+        #expect(kept.read(until: "\r\n\r\nOK").hasSuffix("\r\n\r\nOK"))
         kept.close()
     }
 

@@ -40,11 +40,11 @@ public enum DiskUsage {
             }
             defer { closedir(handle) }
             while !expired, let entry = readdir(handle) {
-                visited += 1
                 if let deadline, visited % 64 == 0, wallClock() > deadline {
                     expired = true
                     return
                 }
+                visited += 1
                 let isDot = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                     raw[0] == 0x2E && (raw[1] == 0 || (raw[1] == 0x2E && raw[2] == 0))
                 }
