@@ -20,7 +20,6 @@ struct ConnectionTests {
         #expect(closed, "HTTP/1.0 connection left open")
         #expect(answer.hasPrefix("HTTP/1.0 200") && answer.hasSuffix(#"{"active": 1, "finished": 6, "all": 7}"#), "\(answer)")
         #expect(!answer.lowercased().contains("transfer-encoding: chunked"))
-        // HTTP/1.0 streamed body (a large chunk): unchunked, delimited by the close.
         // HTTP/1.1 with Connection: close (any case): closed after the response.
         let closing = try #require(RawConnection(port: observer.port))
         closing.send("GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: Close\r\n\r\n")
@@ -109,6 +108,14 @@ struct ConnectionTests {
         #expect(result.stdout == String(2 << 30), "\(result.stdout) \(result.stderr)")
         let peak = observer.peakRSSKiB
         #expect(peak > 0 && peak < 256 * 1024, "peak RSS \(peak) KiB (before the download: \(before) KiB)")
+        // A streamed chunk (over 256 KiB) to an HTTP/1.0 client: unchunked, delimited by the close.
+        let old = try #require(RawConnection(port: observer.port, receiveTimeout: 60))
+        old.send("GET /filedata/big/huge.bin?offset=0&length=1048576 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        let (answer, closed) = old.readToEnd()
+        old.close()
+        #expect(closed && answer.hasPrefix("HTTP/1.0 200") && answer.hasSuffix(#"\u0000"}"#))
+        #expect(!answer.lowercased().contains("transfer-encoding"))
+        #expect(answer.contains(#"{"offset": 0, "length": 1048576, "data": ""#))
         let headers = observer.get("/download/big/r%C3%A9sum%C3%A9%20%E2%82%AC.txt", ["-D", "-", "-o", "/dev/null"])
         #expect(headers.contains(#"filename="r_sum_ _.txt"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%E2%82%AC.txt"#), "\(headers)")
         #expect(observer.get("/download/big/r%C3%A9sum%C3%A9%20%E2%82%AC.txt") == "accents\n")

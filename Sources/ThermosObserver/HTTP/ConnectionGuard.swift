@@ -6,7 +6,7 @@ import NIOHTTPTypesHTTP1
 
 /// Connection rules Hummingbird's HTTP/1 channel does not apply, enforced on NIO's HTTP/1 parts
 /// (where the request version is still known):
-/// - HTTP/1.0 without `keep-alive` and any `Connection: close` (any case, any token position)
+/// - HTTP/1.0 (with or without `keep-alive`) and any `Connection: close` (any case, any token position)
 ///   end the connection after the response: the request reaches Hummingbird with exactly
 ///   `Connection: close`, which it honours;
 /// - a request head must arrive within `headerTimeout` of the connection opening and within
@@ -23,6 +23,8 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// The version of the request being answered (responses to HTTP/1.0 are sent as 1.0,
     /// unchunked, and the connection closes after them).
     private var requestVersion = HTTPVersion.http1_1
+    /// Requests whose response has not ended (pipelined requests keep the idle timer off).
+    private var inFlight = 0
 
     init(headerTimeout: TimeAmount, idleTimeout: TimeAmount) {
         self.headerTimeout = headerTimeout
@@ -49,8 +51,11 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         var part = unwrapInboundIn(data)
         if case .head(var head) = part {
             disarm()
+            inFlight += 1
             requestVersion = head.version
-            if !head.isKeepAlive {
+            // HTTP/1.0 always ends with the response (even with keep-alive: a streamed body has
+            // no length and no chunking in 1.0, so only the close can delimit it).
+            if !head.isKeepAlive || head.version == .http1_0 {
                 head.headers.replaceOrAdd(name: "connection", value: "close")
                 part = .head(head)
             }
@@ -68,7 +73,8 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
             head.headers.replaceOrAdd(name: "connection", value: "close")
             context.write(wrapOutboundOut(.head(head)), promise: promise)
         case .end:
-            arm(context, idleTimeout)
+            inFlight = max(0, inFlight - 1)
+            if inFlight == 0 { arm(context, idleTimeout) }
             context.write(data, promise: promise)
         default:
             context.write(data, promise: promise)
