@@ -4,7 +4,9 @@ of 2,000 finished tasks + 1 active with a 64 MiB log, and measures on loopback w
   /j/task_ids, /j/task of 50 ids, /main/all/0/20, a 64 KiB /logdata chunk at concurrency 1/16/64;
   /health latency while 8 clients pull 16 MiB /logdata chunks; idle CPU and RSS.
 With BEFORE=/path/to/old/thermos the same runs are made against `$BEFORE observer` in the same
-run, and ratios new/old are printed. Usage: bench/observer_bench.py [--seconds 5]
+run, and ratios new/old are printed. --binary PATH measures that thermos-observer instead of
+building the release one (e.g. a debug build, to compare with a debug build of the old observer).
+Usage: bench/observer_bench.py [--seconds 5] [--binary PATH] [--scratch-path DIR]
 Needs wrk and curl (apt-get install wrk curl)."""
 import argparse, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, threading, time
 
@@ -116,13 +118,17 @@ def measure(obs, seconds):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--binary")
+    parser.add_argument("--scratch-path", default=".build")
     args = parser.parse_args()
     for tool in ("wrk", "curl"):
         if not shutil.which(tool):
             raise SystemExit(f"{tool} is missing (apt-get install {tool})")
-    subprocess.run(["swift", "build", "-c", "release", "--product", "thermos-observer"], cwd=REPO, check=True,
-                   stdout=subprocess.DEVNULL)
-    new_binary = os.path.join(REPO, ".build", "release", "thermos-observer")
+    new_binary = args.binary
+    if not new_binary:
+        subprocess.run(["swift", "build", "-c", "release", "--product", "thermos-observer", "--scratch-path", args.scratch_path],
+                       cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+        new_binary = os.path.join(REPO, args.scratch_path, "release", "thermos-observer")
     work = tempfile.mkdtemp(prefix="thermos-observer-bench.")
     try:
         root = os.path.join(work, "root")
