@@ -7,7 +7,7 @@ struct ObserverCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "observer",
         abstract: "Serve the Thermos observer (web UI, Aurora-compatible JSON API, /metrics).",
-        discussion: "Runs thermos-observer from the same directory; `thermos observer --help` shows its options."
+        discussion: "Runs thermos-observer from the same directory with these arguments; `thermos-observer --help` lists its options."
     )
 
     @Argument(parsing: .allUnrecognized, help: "Options of thermos-observer.")
