@@ -105,7 +105,10 @@ def measure(obs, seconds):
               ("64 KiB /logdata chunk", "/logdata/task-00000/echo/0/stdout?offset=0&length=65536")]
     for name, path in routes:
         for connections in (1, 16, 64):
-            results[(name, connections)] = wrk(obs.base + path, connections, seconds)
+            before = obs.cpu_seconds()
+            rps, p50 = wrk(obs.base + path, connections, seconds)
+            cpu_ms = (obs.cpu_seconds() - before) * 1000 / max(1, rps * seconds)
+            results[(name, connections)] = (rps, p50, cpu_ms)
     results["health"] = health_under_load(obs, max(5, seconds))
     time.sleep(3)
     cpu = obs.cpu_seconds()
@@ -151,14 +154,15 @@ def main():
             if not isinstance(key, tuple):
                 continue
             name, connections = key
-            rps, p50 = value
+            rps, p50, cpu_ms = value
             extra = ""
             if name.startswith("64 KiB"):
-                cell = f"{rps:,.0f} req/s = {rps * 65536 / 1e6:,.0f} MB/s (p50 {p50:.2f} ms)"
+                cell = (f"{rps:,.0f} req/s = {rps * 65536 / 1e6:,.0f} MB/s (p50 {p50:.2f} ms; {cpu_ms:.2f} ms CPU each "
+                        f"= {65.536 / cpu_ms if cpu_ms > 0 else 0:,.0f} MB/s per core)")
             else:
-                cell = f"{rps:,.0f} req/s (p50 {p50:.2f} ms)"
+                cell = f"{rps:,.0f} req/s (p50 {p50:.2f} ms; {cpu_ms:.2f} ms CPU each)"
             if old:
-                orps, op50 = old[key]
+                orps, op50, _ = old[key]
                 ocell = f"{orps:,.0f} req/s (p50 {op50:.2f} ms)"
                 extra = f"{ocell} | {rps / orps:.1f}× |" if orps else f"{ocell} | |"
             print(f"| {name} | {connections} | {cell} | {extra}")

@@ -56,11 +56,17 @@ public enum ChunkJSON {
 
     /// Appends `bytes` escaped for the `data` field.
     public static func appendEscaped(_ bytes: some Collection<UInt8>, into out: inout [UInt8]) {
-        out.reserveCapacity(out.count + bytes.count + bytes.count / 8 + 16)
-        if bytes.allSatisfy({ $0 < 0x80 }) {
-            for byte in bytes { appendASCII(byte, into: &out) }
+        let ascii = bytes.withContiguousStorageIfAvailable { source -> Bool in
+            guard !source.contains(where: { $0 >= 0x80 }) else { return false }
+            escapeASCII(source, into: &out)
+            return true
+        }
+        if ascii == true { return }
+        if ascii == nil, bytes.allSatisfy({ $0 < 0x80 }) {
+            Array(bytes).withUnsafeBufferPointer { escapeASCII($0, into: &out) }
             return
         }
+        out.reserveCapacity(out.count + bytes.count + bytes.count / 8 + 16)
         let text = String(decoding: bytes, as: UTF8.self)
         for scalar in text.unicodeScalars {
             if scalar.value < 0x80 {
@@ -69,6 +75,36 @@ public enum ChunkJSON {
                 for unit in String(scalar).utf16 { appendUnicodeEscape(unit, into: &out) }
             }
         }
+    }
+
+    /// Per ASCII byte, 8 table bytes: the escape's length (0: the byte itself), then the escape.
+    private static let asciiTable: [UInt8] = (0..<128).flatMap { value -> [UInt8] in
+        var escaped: [UInt8] = []
+        appendASCII(UInt8(value), into: &escaped)
+        let entry: [UInt8] = escaped == [UInt8(value)] ? [] : escaped
+        return [UInt8(entry.count)] + entry + [UInt8](repeating: 0, count: 7 - entry.count)
+    }
+
+    /// The ASCII fast path: one pass through a table into a buffer sized for the worst case.
+    private static func escapeASCII(_ source: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        let escaped = [UInt8](unsafeUninitializedCapacity: source.count &* 6) { target, count in
+            asciiTable.withUnsafeBufferPointer { table in
+                var written = 0
+                for byte in source {
+                    let base = Int(byte) &* 8
+                    let length = Int(table[base])
+                    if length == 0 {
+                        target[written] = byte
+                        written &+= 1
+                    } else {
+                        for index in 0..<length { target[written &+ index] = table[base &+ 1 &+ index] }
+                        written &+= length
+                    }
+                }
+                count = written
+            }
+        }
+        out.append(contentsOf: escaped)
     }
 
     @inline(__always)
