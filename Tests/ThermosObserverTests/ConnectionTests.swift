@@ -86,6 +86,10 @@ struct ConnectionTests {
         #expect(headers.contains("x-frame-options: deny"))
         let json = observer.get("/j/task_ids", ["-D", "-", "-o", "/dev/null"]).lowercased()
         #expect(json.contains("x-content-type-options: nosniff") && json.contains("cache-control: no-store"))
+        // Hummingbird's request metrics land in the same registry as the observer's (one bootstrap).
+        let metrics = observer.get("/metrics")
+        #expect(metrics.contains(#"hb_requests{http_route="/health",http_request_method="GET",http_response_status_code="200"}"#))
+        #expect(metrics.contains("thermos_observer_scrapes_total 1"))
         let asset = observer.get("/assets/observer.js", ["-D", "-", "-o", "/dev/null"]).lowercased()
         #expect(asset.contains("content-type: text/javascript") && asset.contains("max-age=300"))
     }
