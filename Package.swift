@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "thermos", targets: ["thermos"]),
         .executable(name: "thermos-coordinator", targets: ["thermos-coordinator"]),
+        .executable(name: "thermos-observer", targets: ["thermos-observer"]),
         .library(name: "ThermosRuntime", targets: ["ThermosRuntime"]),
         .library(name: "ThermosCheckpoint", targets: ["ThermosCheckpoint"]),
         .library(name: "ThermosConfig", targets: ["ThermosConfig"]),
@@ -30,6 +31,11 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Observer: NIO handlers and thread pool, services, logging (all already under Hummingbird).
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // The syscalls and GNU extensions Glibc does not import (pipe2, spawn chdir/closefrom, SETSID).
@@ -87,16 +93,43 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // The observer: HTTP server (Hummingbird), JSON API, HTML UI, file browser, metrics.
+        // openat2(2) (no glibc wrapper) and renameat2(RENAME_EXCHANGE) for the observer.
+        .target(
+            name: "CThermosConfine",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        // The observer: HTTP server (Hummingbird), JSON API, HTML UI, confined file access,
+        // metrics, background services. Assets/ holds the templates and static files that
+        // Assets/generate.py embeds into Generated/EmbeddedAssets.swift.
         .target(
             name: "ThermosObserver",
             dependencies: [
-                "ThermosMonitor", "ThermosCheckpoint", "ThermosConfig",
+                "ThermosMonitor", "ThermosCheckpoint", "ThermosConfig", "CThermosConfine",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Assets"],
+            swiftSettings: strictSettings
+        ),
+        // The observer daemon (`thermos observer` execs it): the server stack lives only here.
+        .executableTarget(
+            name: "thermos-observer",
+            dependencies: [
+                "ThermosObserver", "ThermosMonitor", "ThermosCheckpoint",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -112,7 +145,7 @@ let package = Package(
             name: "thermos",
             dependencies: [
                 "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner", "ThermosRuntime", "CThermosSys",
-                "ThermosMonitor", "ThermosObserver", "ThermosSlurm",
+                "ThermosMonitor", "ThermosSlurm",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
@@ -150,7 +183,7 @@ let package = Package(
         .testTarget(
             name: "ThermosCLITests",
             dependencies: [
-                "thermos", "thermos-coordinator", "ThermosCheckpoint", "ThermosTestSupport",
+                "thermos", "thermos-coordinator", "thermos-observer", "ThermosCheckpoint", "ThermosTestSupport",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             swiftSettings: strictSettings
@@ -172,7 +205,8 @@ let package = Package(
         .testTarget(
             name: "ThermosObserverTests",
             dependencies: [
-                "ThermosObserver", "ThermosMonitor", "ThermosCheckpoint", "ThermosTestSupport",
+                "ThermosObserver", "ThermosMonitor", "ThermosCheckpoint", "ThermosTestSupport", "CThermosConfine",
+                "thermos-observer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
