@@ -21,8 +21,12 @@ import ThermosTestSupport
     func makeScript() throws -> BatchScript {
         try FileManager.default.createDirectory(atPath: directory + "/root dir", withIntermediateDirectories: true)
         let fake = directory + "/fake thermos"
-        try Data("#!/bin/bash\nprintf '%s\\n' \"$@\" > \"$ARGV_OUT\"\n".utf8).write(to: URL(fileURLWithPath: fake))
-        chmod(fake, 0o755)
+        // Written by a child process: a write fd of this (multi-threaded) test process could be
+        // inherited by a child another test forks at that moment, and exec of the fake would
+        // then fail with ETXTBSY (bash exit 126).
+        let writer = CommandRunner.run(
+            ["/bin/sh", "-c", #"printf '#!/bin/bash\nprintf "%%s\\n" "$@" > "$ARGV_OUT"\n' > "$1" && chmod 755 "$1""#, "sh", fake])
+        #expect(writer.status == 0, "\(writer.stderr)")
         return BatchScript(
             name: "hello", nonce: "abc", root: directory + "/root dir", sandboxRoot: directory + "/sb", snapshot: directory + "/task's.json",
             thermos: fake, ports: ["http", "admin"], preemptionWait: 30, runFlags: ["--fsync", "always"])
