@@ -27,7 +27,7 @@ class LoadError(Exception):
 
 
 def emit(obj):
-  data = json.dumps(obj).encode('utf-8')
+  data = json.dumps(obj, ensure_ascii=False).encode('utf-8', 'replace')
   while data:
     data = data[os.write(RESULT_FD, data):]
 
@@ -303,11 +303,11 @@ class UpdateConfig(Struct):
 class HttpHealthChecker(Struct):
   endpoint = Default(String, '/health')
   expected_response = Default(String, 'ok')
-  expected_response_code = Default(Integer, 200)
+  expected_response_code = Default(Integer, 0)
 
 
 class ShellHealthChecker(Struct):
-  shell_command = String
+  shell_command = Required(String)
 
 
 class HealthCheckerConfig(Struct):
@@ -331,8 +331,8 @@ class HttpLifecycleConfig(Struct):
   port = Default(String, 'health')
   graceful_shutdown_endpoint = Default(String, '/quitquitquit')
   shutdown_endpoint = Default(String, '/abortabortabort')
-  graceful_shutdown_wait_secs = Integer
-  shutdown_wait_secs = Integer
+  graceful_shutdown_wait_secs = Default(Integer, 5)
+  shutdown_wait_secs = Default(Integer, 5)
 
 
 class LifecycleConfig(Struct):
@@ -346,7 +346,7 @@ DisableLifecycle = LifecycleConfig()
 class Announcer(Struct):
   primary_port = Default(String, 'http')
   portmap = Default(Map(String, String), {'aurora': '{{primary_port}}'})
-  zk_path = Default(String, '')
+  zk_path = String
 
 
 class Parameter(Struct):
@@ -385,6 +385,7 @@ class Mesos(Struct):
 
 class Container(Struct):
   docker = Docker
+  mesos = Mesos
 
 
 class Metadata(Struct):
@@ -440,7 +441,7 @@ class MesosJob(Struct):
   task = Required(Task)
   announce = Announcer
   tier = String
-  cron_schedule = Default(String, '')
+  cron_schedule = String
   cron_collision_policy = Default(String, 'KILL_EXISTING')
   update_config = Default(UpdateConfig, UpdateConfig())
   constraints = Map(String, String)
@@ -549,7 +550,7 @@ def unknown_attribute_hint(error, attribute_owner_names):
   text = str(error)
   prefix = 'Unknown schema attribute '
   if not text.startswith(prefix):
-    return text
+    return 'AttributeError: %s' % text
   attribute = text[len(prefix):]
   close = difflib.get_close_matches(attribute, attribute_owner_names, n=1)
   return text + ('; did you mean %s?' % close[0] if close else '')
@@ -600,9 +601,19 @@ def bindings_of(request):
 
 
 def rendered(task):
-  """The task interpolated as far as its bindings allow, as plain data."""
-  interpolated, _ = task.interpolate()
-  return plain(interpolated.get())
+  """The task interpolated as far as its bindings allow, as plain data. pystachio's last pass
+  turns a literal {{&x}} into {{x}}, which our templating would then read as a reference; the
+  literal is kept as {{&x}} here so that the task shows (and runs) {{x}} as text, exactly as a
+  {{&x}} written in YAML does."""
+  split = pystachio.MustacheParser.__dict__['split']
+  def split_keeping_literals(cls, string, keep_aliases=False):
+    return split.__func__(cls, string, keep_aliases=True)
+  pystachio.MustacheParser.split = classmethod(split_keeping_literals)
+  try:
+    interpolated, _ = task.interpolate()
+    return plain(interpolated.get())
+  finally:
+    pystachio.MustacheParser.split = split
 
 
 def load_thermos(request, namespace):
@@ -611,6 +622,9 @@ def load_thermos(request, namespace):
   if not tasks:
     raise LoadError('exports nothing: call export(task) (a .thermos file) or define jobs = [...] (an .aurora file)',
                     file=path)
+  if request.get('job') is not None:
+    raise LoadError('--job %s: this file exports tasks, not jobs; choose a task with --task' % request['job'],
+                    file=path, kind='selection')
   out = []
   for task in tasks:
     if not isinstance(task, Task):
