@@ -66,6 +66,29 @@ struct DSLBoundaryTests {
         #expect(viaYAML.read("out") == "{{x}} {{thermos.task_id}} bound\n")
     }
 
+    @Test func auroraJobDefaultsAreAurorasAndATaskCanReadThem() {
+        let directory = TemporaryDirectory(prefix: "thermos-dsl")
+        defer { directory.remove() }
+        // Defaults from Aurora's job schema (docs/reference/configuration.md): expected_response_code 0,
+        // graceful_shutdown_wait_secs and shutdown_wait_secs 5, instances 1, watch_secs 45; cron_schedule
+        // has no default (Empty), and Container takes mesos as well as docker.
+        let config = directory.write("facts.aurora", """
+            fields = ['health_check_config.health_checker.http.expected_response_code', 'lifecycle.http.graceful_shutdown_wait_secs',
+                      'lifecycle.http.shutdown_wait_secs', 'instances', 'cron_collision_policy', 'update_config.watch_secs',
+                      'announce.primary_port']
+            p = Process(name = 'p', cmdline = 'echo ' + ' '.join('{{%s}}' % field for field in fields))
+            schedule = Process(name = 'schedule', cmdline = 'echo {{cron_schedule}}')
+            jobs = [Job(cluster = 'c', role = 'r', environment = 'e', name = 'n', task = Task(name = 't', processes = [p]),
+                        announce = Announcer(), container = Container(mesos = Mesos(image = DockerImage(name = 'd', tag = '1')))),
+                    Job(cluster = 'c', role = 'r', environment = 'e', name = 'cron', task = Task(name = 't', processes = [schedule]))]
+            """)
+        let result = thermosDSL(["inspect", "--json", "--job", "n", config])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains(#""cmdline": "echo 0 5 5 1 KILL_EXISTING 45 http""#), "\(result.stdout)")
+        let unset = thermosDSL(["inspect", "--job", "cron", config])
+        #expect(unset.status == 2 && unset.stderr.contains("Unexpected unbound refs: {{cron_schedule}}"), "\(unset.stderr)")
+    }
+
     /// Pids of live (non-zombie) processes whose command line holds `marker`.
     static func processes(holding marker: String) -> [String] {
         guard let proc = opendir("/proc") else { return [] }

@@ -63,10 +63,14 @@ import ThermosTestSupport
     }
 
     @Test func theEmbeddedLoaderIsTheCheckedInScript() throws {
-        let path = TestPaths.repositoryRoot + "/Sources/ThermosConfig/DSL/thermos_dsl_loader.py"
-        let file = String(decoding: readBytes(path) ?? [], as: UTF8.self)
-        #expect(!file.isEmpty)
-        #expect(DSLLoaderScript.source + "\n" == file, "run scripts/generate-dsl-loader.sh")
+        #expect(DSLLoaderScript.parts.map(\.file) == ["loader_prelude.py", "thermos_schema.py", "aurora_schema.py", "loader_main.py"])
+        for (name, text) in DSLLoaderScript.parts {
+            let path = TestPaths.repositoryRoot + "/Sources/ThermosConfig/DSL/Python/" + name
+            let file = String(decoding: readBytes(path) ?? [], as: UTF8.self)
+            #expect(!file.isEmpty, "\(path)")
+            #expect(text + "\n" == file, "\(name): run scripts/generate-dsl-loader.sh")
+        }
+        #expect(DSLLoaderScript.source == DSLLoaderScript.parts.map(\.text).joined(separator: "\n"))
     }
 
     @Test func loaderErrorsBecomeOneLineWithFileAndLine() {
