@@ -85,6 +85,11 @@ import ThermosTestSupport
                 from: #"{"error": {"kind": "config", "message": "KeyError: 'x'", "file": "/work/conf/lib.thermos", "line": 2}}"#,
                 request: request, python: "py")
         } == "/work/conf/lib.thermos:2: KeyError: 'x'")
+        #expect(Self.message {
+            _ = try DSLResponse.templates(
+                from: #"{"error": {"kind": "config", "message": "ValueError: first\nsecond", "file": null, "line": null}}"#,
+                request: request, python: "py")
+        } == "conf/a.aurora: ValueError: first")
         #expect(Self.message { _ = try DSLResponse.templates(from: "", request: request, python: "py") }
             == "conf/a.aurora: the DSL loader (py) gave no result; run thermos setup-dsl to repair its Python")
         // The loader's output is checked as strictly as YAML.

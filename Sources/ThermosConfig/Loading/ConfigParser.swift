@@ -57,6 +57,11 @@ enum ConfigParser {
         }
     }
 
+    /// A plain `<<` key (libyaml's resolver tags it as a merge; a quoted "<<" is an ordinary key).
+    private static func isMergeKey(_ key: Node) -> Bool {
+        key.tag.rawValue == Tag.Name.merge.rawValue
+    }
+
     /// A YAML merge key (`<<: *defaults`, or `<<: [*a, *b]`): the keys of the merged mappings
     /// that `members` does not set itself, an earlier mapping winning over a later one (YAML's
     /// merge type). Merged values count against the same budget as any other value.
@@ -109,7 +114,7 @@ enum ConfigParser {
         case .mapping(let mapping):
             try budget.spend(scalar: 0, file: file, path: path)
             var members: OrderedDictionary<String, ConfigValue> = [:]
-            for (key, value) in mapping where key.tag.name != .merge {
+            for (key, value) in mapping where !isMergeKey(key) {
                 guard case .scalar(let keyScalar) = key else {
                     throw ConfigError(.malformed, "keys must be strings", file: file, field: path.isEmpty ? nil : path)
                 }
@@ -117,7 +122,7 @@ enum ConfigParser {
                 try budget.spend(scalar: keyScalar.string.utf8.count, file: file, path: childPath)
                 members[keyScalar.string] = try convert(value, file: file, path: childPath, budget: &budget)
             }
-            for (key, value) in mapping where key.tag.name == .merge {
+            for (key, value) in mapping where isMergeKey(key) {
                 try merge(value, into: &members, file: file, path: path, budget: &budget)
             }
             return .map(members)
