@@ -15,6 +15,7 @@ struct ConvertCommand: ParsableCommand {
             """
     )
 
+    /// What `--format` prints.
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case json, yaml
     }
