@@ -66,6 +66,21 @@ struct DSLBoundaryTests {
         #expect(viaYAML.read("out") == "{{x}} {{thermos.task_id}} bound\n")
     }
 
+    @Test func textOutsideASCIIComesThroughTheLoader() {
+        // The loader's JSON was ASCII-escaped, and libyaml refuses the surrogate pair of an emoji
+        // ("gave no result"); it now writes UTF-8.
+        let directory = TemporaryDirectory(prefix: "thermos-dsl")
+        defer { directory.remove() }
+        let config = directory.write("u.thermos", "export(Task(name = 't', processes = [Process(name = 'p', cmdline = 'echo é 😀')]))\n")
+        let result = thermosDSL(["convert", config])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(canonicalJSON(result.stdout) == canonicalJSON("""
+            {"name": "t", "processes": [{"name": "p", "cmdline": "echo é 😀", "max_failures": 1, "min_duration": 5,
+              "daemon": false, "ephemeral": false, "final": false}],
+             "constraints": [], "max_failures": 1, "max_concurrency": 0, "finalization_wait": 30}
+            """))
+    }
+
     @Test func auroraJobDefaultsAreAurorasAndATaskCanReadThem() {
         let directory = TemporaryDirectory(prefix: "thermos-dsl")
         defer { directory.remove() }
