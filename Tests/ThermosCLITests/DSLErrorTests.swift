@@ -60,6 +60,8 @@ struct DSLErrorTests {
         let config = directory.write("main.thermos", "include('lib.thermos')\nhelper()\n")
         let result = thermosDSL(["inspect", config])
         Self.expectOneLine(result, "\(directory.path)/lib.thermos:2: KeyError: 'missing'")
+        let none = directory.write("none.thermos", "x = None\nx.cmdline\n")
+        Self.expectOneLine(thermosDSL(["inspect", none]), "\(none):2: AttributeError: 'NoneType' object has no attribute 'cmdline'")
         let order = directory.write("order.thermos", "order(1)\n")
         Self.expectOneLine(thermosDSL(["inspect", order]), "\(order):1: ValueError: Unknown value for process order: 1")
     }

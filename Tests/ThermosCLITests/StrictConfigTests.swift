@@ -31,6 +31,24 @@ struct StrictConfigTests {
         #expect(thermos("inspect", accepted).status == 0)
     }
 
+    @Test func yamlMergeKeysRunInStrictMode() {
+        let fixture = RunnerFixture()
+        defer { fixture.remove() }
+        let config = fixture.config("""
+            name: merged
+            processes:
+              - &base {name: first, cmdline: 'echo base >> out', min_duration: 0}
+              - <<: *base
+                name: second
+            constraints: [{order: [first, second]}]
+            """, name: "merged.yaml")
+        let inspected = thermos("inspect", "--json", config)
+        #expect(inspected.status == 0, "\(inspected.stderr)")
+        let run = fixture.run(config, taskID: "merged")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(fixture.read("out") == "base\nbase\n")
+    }
+
     @Test func duplicateProcessNamesAreAnErrorNotACrash() {
         let fixture = RunnerFixture()
         defer { fixture.remove() }

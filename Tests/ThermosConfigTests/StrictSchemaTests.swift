@@ -63,10 +63,14 @@ import ThermosTestSupport
     }
 
     @Test func theEmbeddedLoaderIsTheCheckedInScript() throws {
-        let path = TestPaths.repositoryRoot + "/Sources/ThermosConfig/DSL/thermos_dsl_loader.py"
-        let file = String(decoding: readBytes(path) ?? [], as: UTF8.self)
-        #expect(!file.isEmpty)
-        #expect(DSLLoaderScript.source + "\n" == file, "run scripts/generate-dsl-loader.sh")
+        #expect(DSLLoaderScript.parts.map(\.file) == ["loader_prelude.py", "thermos_schema.py", "aurora_schema.py", "loader_main.py"])
+        for (name, text) in DSLLoaderScript.parts {
+            let path = TestPaths.repositoryRoot + "/Sources/ThermosConfig/DSL/Python/" + name
+            let file = String(decoding: readBytes(path) ?? [], as: UTF8.self)
+            #expect(!file.isEmpty, "\(path)")
+            #expect(text + "\n" == file, "\(name): run scripts/generate-dsl-loader.sh")
+        }
+        #expect(DSLLoaderScript.source == DSLLoaderScript.parts.map(\.text).joined(separator: "\n"))
     }
 
     @Test func loaderErrorsBecomeOneLineWithFileAndLine() {
@@ -81,6 +85,11 @@ import ThermosTestSupport
                 from: #"{"error": {"kind": "config", "message": "KeyError: 'x'", "file": "/work/conf/lib.thermos", "line": 2}}"#,
                 request: request, python: "py")
         } == "/work/conf/lib.thermos:2: KeyError: 'x'")
+        #expect(Self.message {
+            _ = try DSLResponse.templates(
+                from: #"{"error": {"kind": "config", "message": "ValueError: first\nsecond", "file": null, "line": null}}"#,
+                request: request, python: "py")
+        } == "conf/a.aurora: ValueError: first")
         #expect(Self.message { _ = try DSLResponse.templates(from: "", request: request, python: "py") }
             == "conf/a.aurora: the DSL loader (py) gave no result; run thermos setup-dsl to repair its Python")
         // The loader's output is checked as strictly as YAML.

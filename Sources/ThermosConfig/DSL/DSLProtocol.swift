@@ -88,7 +88,9 @@ public enum DSLResponse {
     private static func error(
         _ members: OrderedDictionary<String, ConfigValue>, request: DSLRequest, python: String
     ) -> ConfigError {
-        let message = members["message"].flatMap { if case .string(let text) = $0 { text } else { nil } } ?? "failed"
+        // One line, whatever the config's exception said.
+        let text = members["message"].flatMap { if case .string(let text) = $0 { text } else { nil } } ?? ""
+        let message = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? "failed"
         if members["kind"] == .string("missing_pystachio") {
             return ConfigError(
                 .unreadable,

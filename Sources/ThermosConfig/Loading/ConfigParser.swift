@@ -57,6 +57,36 @@ enum ConfigParser {
         }
     }
 
+    /// A plain `<<` key (libyaml's resolver tags it as a merge; a quoted "<<" is an ordinary key).
+    private static func isMergeKey(_ key: Node) -> Bool {
+        key.tag.rawValue == Tag.Name.merge.rawValue
+    }
+
+    /// A YAML merge key (`<<: *defaults`, or `<<: [*a, *b]`): the keys of the merged mappings
+    /// that `members` does not set itself, an earlier mapping winning over a later one (YAML's
+    /// merge type). Merged values count against the same budget as any other value.
+    private static func merge(
+        _ source: Node, into members: inout OrderedDictionary<String, ConfigValue>, file: String?, path: String,
+        budget: inout Budget
+    ) throws(ConfigError) {
+        let field = path.isEmpty ? "<<" : "\(path).<<"
+        let sources: [Node]
+        switch source {
+        case .mapping: sources = [source]
+        case .sequence(let sequence): sources = Array(sequence)
+        default: sources = []
+        }
+        guard !sources.isEmpty, sources.allSatisfy({ $0.mapping != nil }) else {
+            throw ConfigError(.malformed, "a merge key takes a mapping or a list of mappings (<<: *anchor)", file: file, field: field)
+        }
+        for mapping in sources {
+            guard case .map(let merged) = try convert(mapping, file: file, path: path, budget: &budget) else { continue }
+            for (key, value) in merged where members[key] == nil {
+                members[key] = value
+            }
+        }
+    }
+
     private static func describe(_ error: YamlError) -> String {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
@@ -84,13 +114,16 @@ enum ConfigParser {
         case .mapping(let mapping):
             try budget.spend(scalar: 0, file: file, path: path)
             var members: OrderedDictionary<String, ConfigValue> = [:]
-            for (key, value) in mapping {
+            for (key, value) in mapping where !isMergeKey(key) {
                 guard case .scalar(let keyScalar) = key else {
                     throw ConfigError(.malformed, "keys must be strings", file: file, field: path.isEmpty ? nil : path)
                 }
                 let childPath = path.isEmpty ? keyScalar.string : "\(path).\(keyScalar.string)"
                 try budget.spend(scalar: keyScalar.string.utf8.count, file: file, path: childPath)
                 members[keyScalar.string] = try convert(value, file: file, path: childPath, budget: &budget)
+            }
+            for (key, value) in mapping where isMergeKey(key) {
+                try merge(value, into: &members, file: file, path: path, budget: &budget)
             }
             return .map(members)
         case .sequence(let sequence):

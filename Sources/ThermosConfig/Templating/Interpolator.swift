@@ -12,6 +12,9 @@ struct Interpolator: Sendable {
 
     /// Scopes in lookup order: the closest binding first.
     var scopes: [ConfigValue]
+    /// Whether a literal `{{&x}}` stays `{{&x}}` (what `convert` writes, so that the file it
+    /// prints reads back as the same task) instead of becoming the text `{{x}}`.
+    var keepsLiterals = false
 
     /// The value `reference` names in the first scope that has it.
     func lookup(_ reference: Reference) -> ConfigValue? {
@@ -34,7 +37,7 @@ struct Interpolator: Sendable {
             }
             current = next
             if !changed {
-                let restored = current.replacing(String(Self.literalOpen), with: "{{")
+                let restored = current.replacing(String(Self.literalOpen), with: keepsLiterals ? "{{&" : "{{")
                     .replacing(String(Self.literalClose), with: "}}")
                 return (restored, unbound)
             }

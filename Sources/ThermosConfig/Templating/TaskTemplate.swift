@@ -61,12 +61,15 @@ public struct TaskTemplate: Sendable, Hashable {
 
     /// The task with every resolvable reference replaced, and the names of those that are not.
     /// With a nil context, `{{thermos.*}}` references stay as text (what `inspect` shows).
-    public func interpolated(context: ThermosContext?) throws(ConfigError) -> (value: ConfigValue, unbound: [String]) {
+    /// `keepingLiterals` leaves each `{{&x}}` escaped instead of turning it into the text `{{x}}`.
+    public func interpolated(
+        context: ThermosContext?, keepingLiterals: Bool = false
+    ) throws(ConfigError) -> (value: ConfigValue, unbound: [String]) {
         var outer: [ConfigValue] = [.map(bindings)]
         if let context { outer.append(Self.thermosScope(context)) }
         var unbound: [String] = []
         do {
-            let result = try Self.interpolateStruct(value, kind: .task, outer: outer, unbound: &unbound)
+            let result = try Self.interpolateStruct(value, kind: .task, outer: outer, literals: keepingLiterals, unbound: &unbound)
             var seen = Set<String>()
             return (result, unbound.filter { seen.insert($0).inserted })
         } catch {
@@ -76,10 +79,10 @@ public struct TaskTemplate: Sendable, Hashable {
 
     /// Interpolates a struct: its own fields (and `self`) are the closest scope for its members.
     private static func interpolateStruct(
-        _ value: ConfigValue, kind: SchemaKind, outer: [ConfigValue], unbound: inout [String]
+        _ value: ConfigValue, kind: SchemaKind, outer: [ConfigValue], literals: Bool, unbound: inout [String]
     ) throws(ConfigError) -> ConfigValue {
         guard case .map(let members) = value else {
-            return try interpolateValue(value, scopes: outer, unbound: &unbound)
+            return try interpolateValue(value, scopes: outer, literals: literals, unbound: &unbound)
         }
         var selfScope = members
         selfScope["self"] = .map(members)
@@ -90,34 +93,34 @@ public struct TaskTemplate: Sendable, Hashable {
                 if isList, case .list(let items) = member {
                     var children: [ConfigValue] = []
                     for item in items {
-                        children.append(try interpolateStruct(item, kind: childKind, outer: scopes, unbound: &unbound))
+                        children.append(try interpolateStruct(item, kind: childKind, outer: scopes, literals: literals, unbound: &unbound))
                     }
                     result[key] = .list(children)
                 } else {
-                    result[key] = try interpolateStruct(member, kind: childKind, outer: scopes, unbound: &unbound)
+                    result[key] = try interpolateStruct(member, kind: childKind, outer: scopes, literals: literals, unbound: &unbound)
                 }
             } else {
-                result[key] = try interpolateValue(member, scopes: scopes, unbound: &unbound)
+                result[key] = try interpolateValue(member, scopes: scopes, literals: literals, unbound: &unbound)
             }
         }
         return .map(result)
     }
 
     private static func interpolateValue(
-        _ value: ConfigValue, scopes: [ConfigValue], unbound: inout [String]
+        _ value: ConfigValue, scopes: [ConfigValue], literals: Bool, unbound: inout [String]
     ) throws(ConfigError) -> ConfigValue {
         switch value {
         case .string(let text):
-            let (resolved, missing) = try Interpolator(scopes: scopes).interpolate(text)
+            let (resolved, missing) = try Interpolator(scopes: scopes, keepsLiterals: literals).interpolate(text)
             unbound += missing
             return .string(resolved)
         case .list(let items):
             var result: [ConfigValue] = []
-            for item in items { result.append(try interpolateValue(item, scopes: scopes, unbound: &unbound)) }
+            for item in items { result.append(try interpolateValue(item, scopes: scopes, literals: literals, unbound: &unbound)) }
             return .list(result)
         case .map(let members):
             var result: OrderedDictionary<String, ConfigValue> = [:]
-            for (key, member) in members { result[key] = try interpolateValue(member, scopes: scopes, unbound: &unbound) }
+            for (key, member) in members { result[key] = try interpolateValue(member, scopes: scopes, literals: literals, unbound: &unbound) }
             return .map(result)
         case .integer, .double, .bool, .null:
             return value
@@ -127,8 +130,11 @@ public struct TaskTemplate: Sendable, Hashable {
     /// Interpolates with `context` and typechecks. Unless `allowUnbound` (what `inspect` uses,
     /// with a nil context, to show `{{thermos.*}}` as text), any reference left unbound is an
     /// error naming each one (`Failed to interpolate task, missing: {{first}}`).
-    public func evaluate(context: ThermosContext?, allowUnbound: Bool = false) throws(ConfigError) -> TaskConfig {
-        let (resolved, unbound) = try interpolated(context: context)
+    /// `keepingLiterals` as in `interpolated`.
+    public func evaluate(
+        context: ThermosContext?, allowUnbound: Bool = false, keepingLiterals: Bool = false
+    ) throws(ConfigError) -> TaskConfig {
+        let (resolved, unbound) = try interpolated(context: context, keepingLiterals: keepingLiterals)
         guard allowUnbound || unbound.isEmpty else {
             throw ConfigError(
                 .unboundReference,

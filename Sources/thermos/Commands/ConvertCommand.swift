@@ -11,10 +11,11 @@ struct ConvertCommand: ParsableCommand {
             Loads a config like inspect (.json, .yaml, .thermos, .aurora; -E bindings; --job for \
             .aurora files with several jobs), validates it, and prints the task: one line of task \
             JSON, or YAML that thermos run accepts unchanged. {{thermos.*}} and {{mesos.*}} \
-            references stay as text unless -E binds them.
+            references stay as text unless -E binds them, and a literal {{&x}} stays {{&x}}.
             """
     )
 
+    /// What `--format` prints.
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case json, yaml
     }
@@ -38,9 +39,8 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let template = try UserConfig(path: config, task: task, job: job, bindings: bindings).load()
-            try UserConfig.validateLeavingMesosUnbound(template)
-            let value = try template.evaluate(context: nil, allowUnbound: true).configValue
+            let value = try UserConfig(path: config, task: task, job: job, bindings: bindings)
+                .evaluatedForDisplay(keepingLiterals: true)
             switch format {
             case .json: print(value.jsonText())
             case .yaml: print(value.yamlText(), terminator: "")

@@ -34,9 +34,7 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let template = try UserConfig(path: config, task: task, job: job, bindings: bindings).load()
-            try UserConfig.validateLeavingMesosUnbound(template)
-            let value = try template.evaluate(context: nil, allowUnbound: true).configValue
+            let value = try UserConfig(path: config, task: task, job: job, bindings: bindings).evaluatedForDisplay()
             print(json ? value.jsonText() : value.prettyJSONText())
         } catch {
             throw fail(error.description, code: 2)

@@ -96,19 +96,45 @@ struct SpawnFailure: Error {
 
 /// Renders a `.thermos`/`.aurora` file to task templates through the embedded loader.
 enum DSLConfigLoader {
+    /// How long a config may take to load before its Python is killed: `$THERMOS_DSL_TIMEOUT`
+    /// seconds, by default 60 (python start and pystachio take well under a second; a config
+    /// that runs longer is almost surely stuck in a loop).
+    static let defaultTimeLimit = 60.0
+    static let timeLimitVariable = "THERMOS_DSL_TIMEOUT"
+
+    static func timeLimit() throws(ConfigError) -> Double {
+        guard let text = DSLPython.environment(timeLimitVariable), !text.isEmpty else { return defaultTimeLimit }
+        guard let seconds = Double(text), seconds > 0, seconds.isFinite else {
+            throw ConfigError(.malformed, "\(timeLimitVariable)=\(text): expected a number of seconds above 0")
+        }
+        return seconds
+    }
+
     static func load(_ request: DSLRequest) throws(ConfigError) -> (templates: [TaskTemplate], job: String?) {
         guard access(request.absoluteFile, R_OK) == 0 else {
             throw ConfigError(.unreadable, "cannot read: \(String(cString: strerror(errno)))", file: request.file)
         }
+        let limit = try timeLimit()
         let python = DSLPython.interpreter()
         let arguments = [python, "-B", "-W", "ignore", "-c", DSLLoaderScript.source, request.argument]
-        switch spawnAndWait(arguments, captureOutput: true) {
+        switch BoundedChild.run(arguments, timeLimit: limit) {
         case .failure(let failure):
             throw ConfigError(
                 .unreadable,
                 "\(request.kind == .aurora ? ".aurora" : ".thermos") configs need Python 3 with pystachio>=0.8.10; cannot start \(python) (\(failure.reason)); install it with: apt-get install python3 python3-venv && \(DSLResponse.setupCommand)",
                 file: request.file)
-        case .success(let outcome):
+        case .success(.timedOut):
+            let shown = limit == limit.rounded() && limit < 1e9 ? String(Int(limit)) : String(limit)
+            throw ConfigError(
+                .malformed,
+                "the config did not finish loading within \(shown) s (an endless loop?); its Python was killed with the processes it started; allow longer with \(timeLimitVariable)=<seconds>",
+                file: request.file)
+        case .success(.interrupted(let signal)):
+            // The loader is gone; die of the signal as if it had reached us directly.
+            Glibc.signal(signal, SIG_DFL)
+            kill(getpid(), signal)
+            Glibc.exit(128 + signal)
+        case .success(.exited(let outcome)):
             let text = String(decoding: outcome.output, as: UTF8.self)
             if text.isEmpty && outcome.status != 0 {
                 throw ConfigError(

@@ -19,24 +19,29 @@ struct UserConfig {
             standard = [("mesos.instance", .string(String(mesos.instance))), ("mesos.hostname", .string(mesos.hostname))]
         }
         let templates: [TaskTemplate]
-        if let kind = DSLKind.of(path) {
+        let kind = DSLKind.of(path)
+        if let job, kind != .aurora {
+            throw ConfigError(
+                .taskSelection, "--job \(job): only an .aurora file has jobs; this file holds tasks (choose one with --task)", file: path)
+        }
+        if let kind {
             let request = DSLRequest(
                 file: path, absoluteFile: absolutePath(path), kind: kind,
                 bindings: parsed.map { ($0.address, $0.value.interpolationText) }, job: job, mesos: mesos)
             templates = try DSLConfigLoader.load(request).templates
         } else {
-            if job != nil {
-                throw ConfigError(.taskSelection, "--job selects a job of an .aurora file; this file holds tasks (use --task)", file: path)
-            }
             templates = try ConfigLoader.loadTemplates(path: path, strict: true)
         }
         return try ConfigLoader.selectTask(templates, named: task).binding(standard + parsed)
     }
 
-    /// Validates `template` as the runner would, with `{{mesos.*}}` bound to placeholders the
-    /// way Aurora's client checked a job (instance 31337), so `inspect`/`convert` can leave them
-    /// unbound.
-    static func validateLeavingMesosUnbound(_ template: TaskTemplate) throws(ConfigError) {
+    /// The task as `inspect` and `convert` show it: validated as the runner would, with
+    /// `{{mesos.*}}` bound to placeholders the way Aurora's client checked a job (instance 31337),
+    /// then evaluated leaving `{{thermos.*}}`/`{{mesos.*}}` unbound. `keepingLiterals` keeps each
+    /// `{{&x}}` escaped, so that the value written out reads back as the same task.
+    func evaluatedForDisplay(keepingLiterals: Bool = false) throws(ConfigError) -> ConfigValue {
+        let template = try load()
         try TaskValidator.validate(template.binding([("mesos.instance", .string("31337")), ("mesos.hostname", .string("localhost"))]))
+        return try template.evaluate(context: nil, allowUnbound: true, keepingLiterals: keepingLiterals).configValue
     }
 }
