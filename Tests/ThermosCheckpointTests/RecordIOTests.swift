@@ -122,8 +122,25 @@ import ThermosTestSupport
         }
         #expect(try CheckpointReader.read(path: path).records == [records[0]])
         try owner.close()
-        let next = try CheckpointWriter(path: path, lock: true)
-        try next.close()
+        // Other suites of this test process spawn children all the time, and a child between its
+        // clone and its exec holds a copy of every fd (close-on-exec ones included), so the
+        // released lock can stay held for a few milliseconds: retry for up to 5 s.
+        try Self.lockWhenReleased(path: path).close()
+    }
+
+    /// A locking writer for `path`, retried for up to 5 s while a lock just released is still held.
+    static func lockWhenReleased(path: String) throws -> CheckpointWriter {
+        let deadline = 500
+        var attempt = 0
+        while true {
+            do {
+                return try CheckpointWriter(path: path, lock: true)
+            } catch {
+                attempt += 1
+                guard attempt < deadline, error.description.contains("locked by another process") else { throw error }
+                usleep(10_000)
+            }
+        }
     }
 
     @Test func writerNamesTheFileWhenItCannotOpen() {
