@@ -1,6 +1,6 @@
 /// Why a runner could not start or continue: a code (which maps to `thermos runner`'s exit
 /// status) and a message that names the file or field at fault.
-public struct RunnerError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct RunnerError: Error, Sendable, CustomStringConvertible {
     /// What kind of problem this is.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private let name: String
@@ -29,10 +29,13 @@ public struct RunnerError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var code: Code
     public var message: String
+    /// The underlying error (a `CheckpointError`, `PlannerError`, `PlatformError`, …), if any.
+    public var cause: (any Error)?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
         self.code = code
         self.message = message
+        self.cause = cause
     }
 
     public var description: String { message }

@@ -1,4 +1,5 @@
 import Glibc
+import Logging
 import ThermosCheckpoint
 
 /// Leadership of a task: the exclusive `flock` on its runner checkpoint (reference §1.7
@@ -6,7 +7,7 @@ import ThermosCheckpoint
 enum RunnerLock {
     static func open(
         _ path: String, policy: SyncPolicy, force: Bool, state: RunnerState, platform: any RunnerPlatform,
-        log: (String) -> Void
+        logger: Logger
     ) throws(RunnerError) -> CheckpointWriter {
         do {
             return try CheckpointWriter(path: path, policy: policy, lock: true)
@@ -18,9 +19,9 @@ enum RunnerLock {
                         + (state.statuses.last?.runnerPid.map { " (pid \($0))" } ?? "")
                         + ". Use --force to take over, or `thermos kill` to stop it.")
             }
-            log("Found existing runner, forcing leadership forfeit.")
+            logger.info("Found existing runner, forcing leadership forfeit.")
             try killRunner(state: state, platform: platform)
-            log("Successfully killed leader.")
+            logger.info("Successfully killed leader.")
             do {
                 return try CheckpointWriter(path: path, policy: policy, lock: true, waitForLock: true)
             } catch {
