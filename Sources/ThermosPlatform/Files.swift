@@ -103,6 +103,14 @@ public enum Files {
         try rename(temporary, to: path)
     }
 
+    /// `fsync` of a directory: makes creations and renames in it durable.
+    public static func syncDirectory(_ path: String) throws(PlatformError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system("open directory", path: path) }
+        defer { close(fd) }
+        try checked(fsync(fd), "sync directory", path: path)
+    }
+
     /// `rename(2)`.
     public static func rename(_ source: String, to destination: String) throws(PlatformError) {
         try checked(Glibc.rename(source, destination), "rename \(source) to", path: destination)

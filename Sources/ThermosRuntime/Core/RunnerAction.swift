@@ -63,6 +63,8 @@ public enum CrashPoint: String, Sendable, Hashable {
     case afterForked = "after-forked"
     /// The run's end muxed, successor not started.
     case afterEnd = "after-end"
+    /// The terminal task state recorded, its sweep not done (`after-terminal:<state>`).
+    case afterTerminal = "after-terminal"
 }
 
 /// What the shell tells the core about the outside world.

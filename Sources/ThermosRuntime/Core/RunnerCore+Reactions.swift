@@ -31,7 +31,7 @@ extension RunnerCore {
             if finalizationStart == nil { finalizationStart = timestamp }
             return [.scanRuns(.conclude(finishing: false))]
         case .success, .failed, .killed, .lost:
-            return (taskState == .success ? [.log("Task succeeded.")] : []) + [.scanRuns(.conclude(finishing: true))]
+            return [.crashPoint(.afterTerminal, process: taskState.name.lowercased()), .scanRuns(.conclude(finishing: true))]
         case .unknown(let value):
             throw RunnerError(.checkpoint, "unknown task state \(value) in \(configuration.runnerCheckpoint)")
         }
@@ -72,7 +72,7 @@ extension RunnerCore {
                     : "Process \(name) under maximum failure limit, restarting."))
             case .lost, .killed:
                 actions.append(.log(processState == .killed
-                    ? "Process(\(name)) killed [rc=\(code)], marking it as a loss." : "Process(\(name)) lost."))
+                    ? "Process(\(name)) \(Self.describeKill(status.returnCode)); counted as a loss, not a failure." : "Process(\(name)) lost."))
                 actions += finishRun(name)
                 try markRunning(name, in: kind)
                 try withPlan(kind) { plan throws(PlannerError) in try plan.lost(name, at: time) }
@@ -85,6 +85,24 @@ extension RunnerCore {
             throw RunnerError(.internalError, "planner rejected \(processState.name) of \(name): \(error)", cause: error)
         }
         return actions
+    }
+
+    /// The runner log's last line for a terminal state (the original only printed the first).
+    static func closingLine(_ state: TaskState) -> String {
+        switch state {
+        case .success: "Task succeeded."
+        case .failed: "Task failed."
+        case .killed: "Task killed."
+        case .lost: "Task lost."
+        case .active, .cleaning, .finalizing, .unknown: "Task ended in state \(state.name)."
+        }
+    }
+
+    /// `killed [rc=-1]` (killed by the runner) or `killed by signal 15` (a signal ended the command).
+    static func describeKill(_ returnCode: Int32?) -> String {
+        guard let returnCode else { return "killed" }
+        if returnCode < -1 && returnCode >= -64 { return "killed by signal \(-returnCode)" }
+        return "killed [rc=\(returnCode)]"
     }
 
     /// A run ended: clean up what is left of it and stop reading its stream.

@@ -48,7 +48,7 @@ extension RunnerCore {
             return []
         case .scanned(.conclude(let finishing), let scans):
             var actions = try conclude(scans, now: now)
-            if finishing { actions += [.sync, .finalizeTaskFile, .signalOrphans(.kill, sparing: [])] }
+            if finishing { actions += [.sync, .finalizeTaskFile, .signalOrphans(.kill, sparing: []), .log(Self.closingLine(taskState))] }
             return actions
         }
     }

@@ -143,9 +143,10 @@ public struct RunnerCore: Sendable {
     }
 
     /// A task found terminal when it was resumed (its runner died during the terminal sweep):
-    /// finish that sweep (conclude what is left, sync, move the task file, SIGKILL orphans).
+    /// read what its coordinators wrote meanwhile, then finish that sweep (conclude what is left,
+    /// sync, move the task file, SIGKILL orphans). Every step is idempotent.
     public func completeTerminalSweep() -> [RunnerAction] {
-        isTerminal ? [.scanRuns(.conclude(finishing: true))] : []
+        isTerminal ? resumeWatches() + [.scanRuns(.conclude(finishing: true))] : []
     }
 
     /// The streams and coordinators of runs still live after replay (their WAITING, FORKED and

@@ -39,7 +39,7 @@ extension LinuxRunnerPlatform {
             try stream.close()
         } catch {
             Glibc.kill(channel.pid, SIGKILL)
-            throw RunnerError(.checkpoint, "cannot record FORKED for \(request.process): \(error)")
+            throw RunnerError(.checkpoint, "cannot record FORKED for \(request.process): \(error)", errno: error.errno)
         }
         CrashPoint.afterForked.reach(process: request.process)
         var byte: UInt8 = 1
@@ -117,7 +117,7 @@ extension LinuxRunnerPlatform {
                 attempts += 1
                 usleep(5000)
             } catch {
-                throw RunnerError(.launch, "Could not acquire checkpoint permission or lock for \(path): \(error)")
+                throw RunnerError(.launch, "Could not acquire checkpoint permission or lock for \(path): \(error)", errno: error.errno)
             }
         }
     }

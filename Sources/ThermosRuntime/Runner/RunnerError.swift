@@ -1,3 +1,7 @@
+import Glibc
+import ThermosCheckpoint
+import ThermosPlatform
+
 /// Why a runner could not start or continue: a code (which maps to `thermos runner`'s exit
 /// status) and a message that names the file or field at fault.
 public struct RunnerError: Error, Sendable, CustomStringConvertible {
@@ -29,13 +33,23 @@ public struct RunnerError: Error, Sendable, CustomStringConvertible {
 
     public var code: Code
     public var message: String
+    /// `errno` of the failed system call behind it, when there is one.
+    public var errno: Int32?
     /// The underlying error (a `CheckpointError`, `PlannerError`, `PlatformError`, …), if any.
     public var cause: (any Error)?
 
-    public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
+    public init(_ code: Code, _ message: String, errno: Int32? = nil, cause: (any Error)? = nil) {
         self.code = code
         self.message = message
+        self.errno = errno ?? (cause as? PlatformError)?.errnoValue ?? (cause as? CheckpointError)?.errno
         self.cause = cause
+    }
+
+    /// True for the errors of our own storage (a full disk, a quota, a read-only remount, an I/O
+    /// error): never the task's fault, so they stop the runner instead of failing a process.
+    public var isStorageFailure: Bool {
+        guard let errno else { return false }
+        return [ENOSPC, EIO, EDQUOT, EROFS].contains(errno)
     }
 
     public var description: String { message }

@@ -19,6 +19,7 @@ public enum TaskFiles {
         } catch {
             throw RunnerError(.checkpoint, "\(error)", cause: error)
         }
+        try syncDirectory(root + "/tasks/active")
     }
 
     /// Renames `tasks/active/<id>` to `tasks/finished/<id>`.
@@ -38,6 +39,18 @@ public enum TaskFiles {
             throw RunnerError(.checkpoint, "\(error)", cause: error)
         }
         _ = utimes(finished, nil)
+        // The move is durable only once both directories are synced.
+        try syncDirectory(root + "/tasks/finished")
+        try syncDirectory(root + "/tasks/active")
+    }
+
+    /// `fsync` of a directory (makes renames and creations in it durable).
+    static func syncDirectory(_ path: String) throws(RunnerError) {
+        do {
+            try Files.syncDirectory(path)
+        } catch {
+            throw RunnerError(.checkpoint, "\(error)", cause: error)
+        }
     }
 
     /// Moves the task file to `tasks/finished` unless that was done already.

@@ -86,7 +86,10 @@ public final class TaskRunner {
     /// - Parameter force: take over from a live runner by killing it.
     @discardableResult
     public func run(force: Bool = false) throws(RunnerError) -> TaskState {
-        if isTerminal { return taskState }
+        if isTerminal {
+            try finishInterruptedFinalization()
+            return taskState
+        }
         try control(force: force)
         defer { closeCheckpoint() }
         try runLoop()
@@ -97,7 +100,10 @@ public final class TaskRunner {
     /// `terminal` once everything is gone or `wait` has passed (the original's `kill`/`lose`).
     @discardableResult
     public func kill(force: Bool = false, terminal: TaskState = .killed, wait: Double) throws(RunnerError) -> TaskState {
-        if isTerminal { return taskState }
+        if isTerminal {
+            try finishInterruptedFinalization()
+            return taskState
+        }
         try control(force: force)
         defer { closeCheckpoint() }
         try perform(core.beginKill(terminal: terminal, wait: wait, duplicateState: false, now: platform.now()))
@@ -191,6 +197,10 @@ public final class TaskRunner {
         case .launch(let request):
             do {
                 _ = try platform.launch(request)
+            } catch where error.isStorageFailure {
+                // Our own disk failed (full, quota, read-only, I/O error), not the process: stop with
+                // the task resumable (WAITING stays the last record) instead of recording a failure.
+                throw RunnerError(.checkpoint, "Cannot start Process(\(request.process)): \(error.message)", errno: error.errno, cause: error)
             } catch {
                 try perform(core.observe(.launchFailed(process: request.process, reason: error.message), now: platform.now()))
             }
@@ -231,6 +241,31 @@ public final class TaskRunner {
     }
 
     // MARK: - The runner stream
+
+    /// A terminal task whose runner died after recording the end but before finishing it (its
+    /// task file still in `tasks/active`): takes the lock and completes the terminal sweep
+    /// (each step is idempotent). A live runner holding the lock is finishing it itself.
+    /// - Returns: whether anything had to be completed.
+    @discardableResult
+    public func finishInterruptedFinalization() throws(RunnerError) -> Bool {
+        guard isTerminal, TaskFiles.exists(TaskPath.taskFile(root: configuration.root, taskID: configuration.taskID, state: .active))
+        else { return false }
+        do {
+            writer = try RunnerLock.open(configuration.runnerCheckpoint, policy: configuration.fsync, force: false, state: state, platform: platform, logger: logger)
+        } catch where error.code == .locked {
+            logger.info("Task \(configuration.taskID) is \(taskState.name) and its live runner is finishing it.")
+            return false
+        }
+        defer { closeCheckpoint() }
+        logger.info("Task \(configuration.taskID) is \(taskState.name) but its finalization was interrupted; completing it.")
+        // What the dead runner wrote may still be only in the page cache: make it durable first.
+        if let writer, fdatasync(writer.fileDescriptor) != 0 {
+            throw RunnerError(.checkpoint, "\(configuration.runnerCheckpoint): cannot fdatasync: \(String(cString: strerror(errno)))", errno: errno)
+        }
+        try perform(core.completeTerminalSweep())
+        try settle()
+        return true
+    }
 
     /// Under `--fsync=group`, has the background thread sync what was written so far.
     func requestSync() {

@@ -30,7 +30,7 @@ struct ReadCommand: ParsableCommand {
         do {
             stream = try CheckpointReader.read(path: path)
         } catch {
-            throw fail("Failed to recover from \(path): \(error.message)")
+            throw fail("Failed to recover from \(path): \(error.description)")
         }
         if let warning = stream.tailWarning { printError("warning: \(warning)") }
         if simple {
@@ -43,7 +43,7 @@ struct ReadCommand: ParsableCommand {
         do {
             state = try RunnerState.replaying(stream)
         } catch {
-            throw fail("Failed to recover from \(path): \(error.message)")
+            throw fail("Failed to recover from \(path): \(error.description)")
         }
         if json {
             print(try jsonString(TaskReport(state: state, taskID: nil)))

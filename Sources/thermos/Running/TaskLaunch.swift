@@ -98,7 +98,11 @@ func runTask(_ configuration: RunnerConfiguration, force: Bool) throws(RunnerErr
     let logger = Logger(label: "runner")
     let runner = try TaskRunner(configuration: configuration, platform: platform, logger: logger)
     if runner.isTerminal {
-        logger.info("Task \(configuration.taskID) already finished: \(runner.taskState.name); nothing to do.")
+        if try runner.finishInterruptedFinalization() {
+            logger.info("Task \(configuration.taskID) already finished: \(runner.taskState.name); completed its interrupted finalization.")
+        } else {
+            logger.info("Task \(configuration.taskID) already finished: \(runner.taskState.name); nothing to do.")
+        }
         return runner.taskState
     }
     return try runner.run(force: force)
