@@ -118,13 +118,17 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
 
     public func waitForEvents(timeout: Double) -> [RunnerEvent] {
         var events: [RunnerEvent] = []
-        _ = cthermos_timerfd_arm(timer, max(timeout, 1e-6))
+        // The timerfd gives sub-millisecond deadlines; should arming it fail, epoll's own
+        // (millisecond) timeout takes over, so the runner never sleeps past a deadline.
+        let armed = cthermos_timerfd_arm(timer, max(timeout, 1e-6)) == 0
+        let fallback = armed ? -1 : Int32(min(max(timeout, 0), 3600) * 1000) + 1
         var tokens = [UInt64](repeating: 0, count: 64)
         var count: Int32 = -1
         while count < 0 {
-            count = cthermos_epoll_wait(epoll, &tokens, Int32(tokens.count), -1)
+            count = cthermos_epoll_wait(epoll, &tokens, Int32(tokens.count), fallback)
             if count < 0 && errno != EINTR { break }
         }
+        if count == 0 { events.append(.timeout) }
         for token in tokens.prefix(Int(max(count, 0))) {
             switch token {
             case Self.signalToken:
@@ -137,12 +141,15 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
             default:
                 let fd = Int32(token - Self.pidfdBase)
                 if let pid = pidfds.removeValue(forKey: fd) {
+                    // Closing the pidfd removes it from the set anyway; the explicit removal only
+                    // keeps the set tidy, so its result does not matter.
                     _ = cthermos_epoll_remove(epoll, fd)
                     close(fd)
                     events.append(.coordinatorExited(pid: pid))
                 }
             }
         }
+        // Disarming can only fail for a bad fd; the next wait re-arms (or falls back) anyway.
         _ = cthermos_timerfd_arm(timer, 0)
         reapChildren()
         return events
