@@ -25,7 +25,7 @@ struct RunnerFaultTests {
         #expect(!isAlive(recorded))
         // What the half-born child does: hold the lock of the dead runner for a moment.
         let path = TaskPath.runnerCheckpoint(root: fixture.root, taskID: "chain")
-        let holder = BackgroundCommand(["flock", path, "sleep", "0.5"], outputPrefix: fixture.directory.path + "/holder")
+        let holder = BackgroundCommand(["flock", path, "sleep", "2"], outputPrefix: fixture.directory.path + "/holder")
         #expect(eventually(timeout: 10) { isLocked(path) })
         let rerun = fixture.run(config, taskID: "chain")
         #expect(rerun.status == 0, "\(rerun.stderr)")
@@ -153,6 +153,35 @@ struct RunnerFaultTests {
         #expect(task.lines("runs.a") == ["a"])
         #expect(task.lines("runs.b") == ["b"])
         #expect(task.state("chain").processes["b"]?.map(\.state) == [.success])
+    }
+
+    // Found by the power-loss test: under --fsync=group a power cut can drop the runner stream's
+    // WAITING of a run whose coordinator stream kept its FORKED (never synced). The re-run starts
+    // that run again with the same seq; the ghost records must not make it stop with exit 5.
+    @Test func ghostRecordsOfAnUncommittedRunAreDroppedFromTheCoordinatorStream() throws {
+        let fixture = RunnerFixture()
+        defer { fixture.remove() }
+        let config = fixture.config(Self.chain)
+        #expect(fixture.run(config, taskID: "chain", environment: ["THERMOS_CRASH_AT": "after-forked:b"]).status == 128 + SIGKILL)
+        let coordinator = TaskPath.processCheckpoint(root: fixture.root, taskID: "chain", process: "b")
+        #expect(eventually { ((try? CheckpointReader.read(path: coordinator))?.records.count ?? 0) == 3 }, "b's coordinator ran it")
+        // The power cut: the runner stream loses its last record (b's WAITING).
+        let runner = TaskPath.runnerCheckpoint(root: fixture.root, taskID: "chain")
+        let stream = try CheckpointReader.read(path: runner)
+        guard case .processStatus(let waiting)? = stream.records.last, waiting.process == "b", waiting.state == .waiting else {
+            Issue.record("unexpected last record \(String(describing: stream.records.last))")
+            return
+        }
+        #expect(truncate(runner, off_t(stream.entries.last!.offset)) == 0)
+        let rerun = fixture.run(config, taskID: "chain")
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(fixture.runs("chain", "b").map(\.state) == [.success])
+        let seqs = try CheckpointReader.read(path: coordinator).records.compactMap { record -> Int64? in
+            if case .processStatus(let status) = record { return status.seq }
+            return nil
+        }
+        #expect(seqs == [1, 2, 3], "each seq once in \(coordinator)")
+        #expect(pythonReaderComplaint(coordinator) == nil)
     }
 
     // Item 7.

@@ -96,6 +96,16 @@ public final class CheckpointWriter {
         }
     }
 
+    /// Cuts the stream back to its first `length` bytes (the end of a complete record: records a
+    /// power cut left behind that the stream's owner never committed).
+    public func truncate(to length: Int) throws(CheckpointError) {
+        guard descriptor >= 0 else { throw CheckpointError(.io, "writer is closed", path: path) }
+        guard ftruncate(descriptor, off_t(length)) == 0 else {
+            throw FileIO.error("truncate", path: path, errno: errno)
+        }
+        unsynced = true
+    }
+
     /// Appends one record, syncing it if the policy is `always`.
     public func append(_ record: RunnerCkpt) throws(CheckpointError) {
         try append(contentsOf: [record])

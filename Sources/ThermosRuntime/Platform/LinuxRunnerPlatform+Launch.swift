@@ -13,6 +13,12 @@ import ThermosCoordination
 extension LinuxRunnerPlatform {
     public func launch(_ request: CoordinatorLaunch) throws(RunnerError) -> ProcessStatus {
         let stream = try lockCoordinatorStream(request.checkpointPath, policy: request.fsync == .always ? .always : .none)
+        do {
+            try dropUncommittedRuns(stream, from: request.seq)
+        } catch {
+            try? stream.close()
+            throw RunnerError(.checkpoint, "cannot repair \(request.checkpointPath): \(error)", errno: error.errno)
+        }
         watchStream(path: request.checkpointPath)
         var channel: (pid: pid_t, socket: Int32)
         let forkTime = now()
@@ -46,6 +52,19 @@ extension LinuxRunnerPlatform {
         _ = write(channel.socket, &byte, 1)
         watchCoordinator(process: request.process, pid: channel.pid, forkTime: forkTime)
         return forked
+    }
+
+    /// Records at or above the new run's FORKED `seq` cannot belong to a committed run: the WAITING
+    /// that would own them was lost with the runner stream's last unsynced batch (a power cut
+    /// under `--fsync=group`) while the coordinator stream kept them. Cut them off so the stream
+    /// holds each `seq` once and the muxer reads this run's records, not a ghost's.
+    private func dropUncommittedRuns(_ stream: CheckpointWriter, from seq: Int64) throws(CheckpointError) {
+        let existing = try CheckpointReader.read(path: stream.path)
+        guard let first = existing.entries.first(where: { entry in
+            if case .processStatus(let status) = entry.record { return (status.seq ?? -1) >= seq }
+            return false
+        }) else { return }
+        try stream.truncate(to: first.offset)
     }
 
     /// This process's user name and home directory, looked up once.
