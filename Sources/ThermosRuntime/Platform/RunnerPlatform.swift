@@ -52,6 +52,8 @@ public protocol RunnerPlatform: AnyObject {
     func finalizeTaskFile(root: String, taskID: String) throws(RunnerError)
     /// The fault tests' crash injection (`THERMOS_CRASH_AT`).
     func reachCrashPoint(_ point: CrashPoint, process: String)
+    /// SIGKILLs the runner holding a task (`--force` takeover). One already gone is fine.
+    func killRunner(pid: Int32) throws(RunnerError)
 }
 
 extension RunnerPlatform {
@@ -67,6 +69,12 @@ extension RunnerPlatform {
 
     public func reachCrashPoint(_ point: CrashPoint, process: String) {
         point.reach(process: process)
+    }
+
+    public func killRunner(pid: Int32) throws(RunnerError) {
+        guard Glibc.kill(pid, SIGKILL) == 0 || errno == ESRCH else {
+            throw RunnerError(.locked, "Cannot kill the existing runner (pid \(pid)): \(String(cString: strerror(errno)))", errno: errno)
+        }
     }
 }
 

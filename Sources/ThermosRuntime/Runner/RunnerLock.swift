@@ -89,8 +89,6 @@ enum RunnerLock {
             throw RunnerError(.locked, "The checkpoint is locked but records no runner pid to kill.")
         }
         guard pid != platform.runnerPid else { throw RunnerError(.internalError, "Unwilling to commit seppuku.") }
-        if Glibc.kill(pid, SIGKILL) != 0 && errno == EPERM {
-            throw RunnerError(.locked, "Cannot kill the existing runner (pid \(pid)): permission denied")
-        }
+        try platform.killRunner(pid: pid)
     }
 }
