@@ -71,6 +71,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
+            exclude: ["DSL/thermos_dsl_loader.py"],
             swiftSettings: strictSettings
         ),
         // Pure core: Planner and TaskPlanner, clock passed in.

@@ -13,8 +13,9 @@ struct Thermos: ParsableCommand {
             written by the original. The default root is $THERMOS_ROOT, else /var/run/thermos.
             """,
         subcommands: [
-            StatusCommand.self, RunCommand.self, SimplerunCommand.self, ReadCommand.self, InspectCommand.self,
+            StatusCommand.self, RunCommand.self, SimplerunCommand.self, ReadCommand.self, InspectCommand.self, ConvertCommand.self,
             KillCommand.self, TailCommand.self, RunnerCommand.self, GcCommand.self, ObserverCommand.self,
+            SetupDSLCommand.self,
         ]
     )
 

@@ -47,7 +47,9 @@ struct CrashRecoveryTests {
     @Test func forceTakesOverFromALiveRunner() throws {
         let fixture = RunnerFixture()
         defer { fixture.remove() }
-        let config = fixture.config(Self.chain)
+        // Slow enough that the takeover starts before the first runner is done, even on a loaded
+        // machine (with 0.3 s sleeps the task sometimes finished first: "already finished").
+        let config = fixture.config(Self.chain.replacing("sleep 0.3", with: "sleep 2"))
         let runner = fixture.start(config, taskID: "chain")
         _ = try #require(fixture.waitForRunning("chain", "a"))
         let takeover = fixture.run(config, taskID: "chain", ["--force"])

@@ -97,7 +97,7 @@ import ThermosTestSupport
             ("broken.json", #"{"processes": [{"name": "a""#, "not valid JSON/YAML at line"),
             ("broken.yaml", "name: [unclosed\nprocesses: -", "not valid JSON/YAML at line"),
             ("scalar.json", "42", "expected a task object"),
-            ("task.thermos", "export(task)", "the .thermos Python DSL is not supported"),
+            ("task.thermos", "export(task)", "a Python DSL config (.thermos/.aurora) is loaded by thermos run/inspect/convert"),
         ]
         for (name, contents, expected) in cases {
             let path = directory.write(name, contents)

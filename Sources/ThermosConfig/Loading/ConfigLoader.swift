@@ -9,21 +9,23 @@ public enum ConfigLoader {
     public enum Format: Sendable {
         case json, yaml
 
-        /// The format of `path` by its extension; nil for `.thermos` (the Python DSL).
+        /// The format of `path` by its extension; nil for `.thermos`/`.aurora` (the Python DSL).
         static func of(_ path: String) -> Format? {
             let lower = path.lowercased()
             if lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") { return .yaml }
-            if lower.hasSuffix(".thermos") { return nil }
+            if DSLKind.of(path) != nil { return nil }
             return .json
         }
     }
 
-    /// Every task of the file at `path`.
-    public static func loadTemplates(path: String) throws(ConfigError) -> [TaskTemplate] {
+    /// Every task of the file at `path`. `strict` (user configs: `run`, `inspect`, `convert`)
+    /// refuses keys outside the schema; task files of a root are read like the original reads
+    /// them, dropping unknown (legacy) keys.
+    public static func loadTemplates(path: String, strict: Bool = false) throws(ConfigError) -> [TaskTemplate] {
         guard Format.of(path) != nil else {
             throw ConfigError(
                 .malformed,
-                "the .thermos Python DSL is not supported; write the task as JSON (Aurora task JSON) or YAML",
+                "a Python DSL config (.thermos/.aurora) is loaded by thermos run/inspect/convert, not here; give task JSON or YAML",
                 file: path)
         }
         let data: Data
@@ -36,11 +38,11 @@ public enum ConfigLoader {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(.malformed, "not UTF-8 text", file: path)
         }
-        return try loadTemplates(text: text, path: path)
+        return try loadTemplates(text: text, path: path, strict: strict)
     }
 
     /// Every task in `text` (JSON or YAML; JSON is valid YAML flow syntax here).
-    public static func loadTemplates(text: String, path: String? = nil) throws(ConfigError) -> [TaskTemplate] {
+    public static func loadTemplates(text: String, path: String? = nil, strict: Bool = false) throws(ConfigError) -> [TaskTemplate] {
         let root = try ConfigParser.parse(text, file: path)
         let tasks: [ConfigValue]
         switch root {
@@ -56,6 +58,9 @@ public enum ConfigLoader {
             guard case .map = task else {
                 let field = tasks.count > 1 || root.listValue != nil ? "[\(index)]" : nil
                 throw ConfigError(.malformed, "a task must be an object, got \(TaskDecoder.describe(task))", file: path, field: field)
+            }
+            if strict {
+                try SchemaKind.task.checkKeys(task, path: tasks.count > 1 || root.listValue != nil ? "[\(index)]" : "", file: path)
             }
             templates.append(TaskTemplate(value: task, source: path))
         }

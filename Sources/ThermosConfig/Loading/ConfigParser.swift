@@ -4,8 +4,22 @@ import Yams
 /// Parses JSON and YAML text into `ConfigValue` trees, keeping key order. JSON is parsed as
 /// YAML flow syntax by libyaml (through Yams), so both formats share one parser and one
 /// error style (line and column).
+///
+/// libyaml resolves an alias to the node its anchor names, so a few hundred bytes of nested
+/// aliases (a "billion laughs" bomb) describe a tree of billions of values. The conversion
+/// counts every value and every scalar byte it produces, aliases expanded, and stops at
+/// `Limits` — long before the tree would take noticeable time or memory.
 enum ConfigParser {
-    static func parse(_ text: String, file: String?) throws(ConfigError) -> ConfigValue {
+    /// Bounds on the expanded tree of one document.
+    struct Limits: Sendable {
+        /// Values (scalars, lists, maps) after alias expansion. A task with a thousand processes
+        /// has about 12,000.
+        var maximumValues = 200_000
+        /// Bytes of scalar text after alias expansion.
+        var maximumScalarBytes = 32 << 20
+    }
+
+    static func parse(_ text: String, file: String?, limits: Limits = Limits()) throws(ConfigError) -> ConfigValue {
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)
@@ -15,7 +29,32 @@ enum ConfigParser {
             throw ConfigError(.malformed, "cannot parse: \(error)", file: file)
         }
         guard let node else { return .null }
-        return try convert(node, file: file, path: "")
+        var budget = Budget(limits: limits, usesAliases: text.contains("*"))
+        return try convert(node, file: file, path: "", budget: &budget)
+    }
+
+    /// What is left of `Limits` while converting.
+    private struct Budget {
+        var values: Int
+        var scalarBytes: Int
+        let limits: Limits
+        let usesAliases: Bool
+
+        init(limits: Limits, usesAliases: Bool) {
+            self.limits = limits
+            self.values = limits.maximumValues
+            self.scalarBytes = limits.maximumScalarBytes
+            self.usesAliases = usesAliases
+        }
+
+        mutating func spend(scalar: Int, file: String?, path: String) throws(ConfigError) {
+            values -= 1
+            scalarBytes -= scalar
+            guard values < 0 || scalarBytes < 0 else { return }
+            let what = values < 0 ? "more than \(limits.maximumValues) values" : "more than \(limits.maximumScalarBytes >> 20) MiB of text"
+            let cause = usesAliases ? "its YAML aliases expand to \(what) (an alias bomb?)" : "it holds \(what)"
+            throw ConfigError(.malformed, "refused: \(cause); a task config is far smaller", file: file, field: path.isEmpty ? nil : path)
+        }
     }
 
     private static func describe(_ error: YamlError) -> String {
@@ -28,9 +67,10 @@ enum ConfigParser {
         }
     }
 
-    private static func convert(_ node: Node, file: String?, path: String) throws(ConfigError) -> ConfigValue {
+    private static func convert(_ node: Node, file: String?, path: String, budget: inout Budget) throws(ConfigError) -> ConfigValue {
         switch node {
         case .scalar(let scalar):
+            try budget.spend(scalar: scalar.string.utf8.count, file: file, path: path)
             if scalar.style != .plain { return .string(scalar.string) }
             switch Tag.Name(rawValue: node.tag.rawValue) {
             case .null: return .null
@@ -42,19 +82,22 @@ enum ConfigParser {
             default: return .string(scalar.string)
             }
         case .mapping(let mapping):
+            try budget.spend(scalar: 0, file: file, path: path)
             var members: OrderedDictionary<String, ConfigValue> = [:]
             for (key, value) in mapping {
                 guard case .scalar(let keyScalar) = key else {
                     throw ConfigError(.malformed, "keys must be strings", file: file, field: path.isEmpty ? nil : path)
                 }
                 let childPath = path.isEmpty ? keyScalar.string : "\(path).\(keyScalar.string)"
-                members[keyScalar.string] = try convert(value, file: file, path: childPath)
+                try budget.spend(scalar: keyScalar.string.utf8.count, file: file, path: childPath)
+                members[keyScalar.string] = try convert(value, file: file, path: childPath, budget: &budget)
             }
             return .map(members)
         case .sequence(let sequence):
+            try budget.spend(scalar: 0, file: file, path: path)
             var items: [ConfigValue] = []
             for (index, item) in sequence.enumerated() {
-                items.append(try convert(item, file: file, path: "\(path)[\(index)]"))
+                items.append(try convert(item, file: file, path: "\(path)[\(index)]", budget: &budget))
             }
             return .list(items)
         case .alias:

@@ -3,6 +3,10 @@
 /// producing a literal `{{x}}`, and unresolvable references left in place and reported.
 struct Interpolator: Sendable {
     static let maximumPasses = 100
+    /// The longest text one string may interpolate to: 1 MiB (Linux refuses a single exec
+    /// argument over 128 KiB anyway). References that multiply themselves (`{{a}}{{a}}…` nine
+    /// levels deep) are refused here instead of growing to gigabytes.
+    static let maximumLength = 1 << 20
     private static let literalOpen: Character = "\u{E000}"
     private static let literalClose: Character = "\u{E001}"
 
@@ -22,7 +26,12 @@ struct Interpolator: Sendable {
         guard text.contains("{{") else { return (text, []) }
         var current = text
         for _ in 0..<Self.maximumPasses {
-            let (next, unbound, changed) = pass(current)
+            guard let (next, unbound, changed) = pass(current) else {
+                let shown = text.count > 60 ? String(text.prefix(57)) + "..." : text
+                throw ConfigError(
+                    .uninterpolatable,
+                    "Uninterpolatable: \(shown) interpolates to text larger than \(Self.maximumLength >> 20) MiB")
+            }
             current = next
             if !changed {
                 let restored = current.replacing(String(Self.literalOpen), with: "{{")
@@ -34,8 +43,9 @@ struct Interpolator: Sendable {
             .uninterpolatable, "Uninterpolatable: \(text) did not resolve within \(Self.maximumPasses) passes")
     }
 
-    /// One left-to-right pass over the innermost `{{…}}` groups.
-    private func pass(_ text: String) -> (String, [String], Bool) {
+    /// One left-to-right pass over the innermost `{{…}}` groups; nil once the output would
+    /// exceed `maximumLength`.
+    private func pass(_ text: String) -> (String, [String], Bool)? {
         var output = ""
         var unbound: [String] = []
         var changed = false
@@ -45,6 +55,7 @@ struct Interpolator: Sendable {
                 output += text[index...]
                 break
             }
+            if output.utf8.count > Self.maximumLength { return nil }
             // The innermost group: the last "{{" before the first "}}" that follows it.
             guard let close = text[open.upperBound...].firstRange(of: "}}") else {
                 output += text[index...]
@@ -64,6 +75,7 @@ struct Interpolator: Sendable {
                 if let value = lookup(reference) {
                     output += value.interpolationText
                     changed = true
+                    if output.utf8.count > Self.maximumLength { return nil }
                 } else {
                     output += original
                     unbound.append(reference.description)

@@ -40,6 +40,7 @@ public enum TaskValidator {
         for (index, process) in task.processes.enumerated() where !isValidProcessName(process.name) {
             throw invalid("Task has invalid process: Invalid process name: \(process.name)", field: "processes[\(index)].name")
         }
+        try checkShape(task, invalid: invalid)
         for final in [false, true] {
             do {
                 let dependencies = try ProcessDependencies.extract(from: task) { $0.final == final }
@@ -49,6 +50,34 @@ public enum TaskValidator {
             }
         }
         if !unbound.isEmpty { throw unboundError(unbound) }
+    }
+
+    /// Rules the original did not check (it crashed or ran nothing): at least one process,
+    /// unique process names, no negative counts or durations.
+    private static func checkShape(
+        _ task: TaskConfig, invalid: (String, String?) -> ConfigError
+    ) throws(ConfigError) {
+        guard !task.processes.isEmpty else {
+            throw invalid("Task has no processes: add at least one under processes", "processes")
+        }
+        var firstIndex: [String: Int] = [:]
+        for (index, process) in task.processes.enumerated() {
+            if let earlier = firstIndex[process.name] {
+                throw invalid(
+                    "Task has two processes named \(process.name) (processes[\(earlier)] and processes[\(index)]); process names must be unique",
+                    "processes[\(index)].name")
+            }
+            firstIndex[process.name] = index
+        }
+        let taskFields = [("max_failures", task.maxFailures), ("max_concurrency", task.maxConcurrency), ("finalization_wait", task.finalizationWait)]
+        for (key, value) in taskFields where value < 0 {
+            throw invalid("\(key) must not be negative, got \(value)", key)
+        }
+        for (index, process) in task.processes.enumerated() {
+            for (key, value) in [("max_failures", process.maxFailures), ("min_duration", process.minDuration)] where value < 0 {
+                throw invalid("\(key) must not be negative, got \(value)", "processes[\(index)].\(key)")
+            }
+        }
     }
 
     /// Every port the task needs must be in `ports` (`Task requires unbound port http!`).

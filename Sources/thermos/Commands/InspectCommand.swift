@@ -7,15 +7,19 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "Inspect a thermos config and display the evaluated task",
         discussion: """
-            Loads the config (.json: Aurora task JSON; .yaml/.yml: the same structure), applies \
-            -E bindings and the schema defaults, validates it like the runner does, and prints the \
-            evaluated task as indented JSON with sorted keys. {{thermos.*}} references stay as \
-            text: they are bound when the task runs.
+            Loads the config (.json: Aurora task JSON; .yaml/.yml: the same structure; .thermos and \
+            .aurora: the Python DSL, rendered through python3 + pystachio — see thermos setup-dsl), \
+            applies -E bindings and the schema defaults, validates it like the runner does, and \
+            prints the evaluated task as indented JSON with sorted keys. {{thermos.*}} and \
+            {{mesos.*}} references stay as text unless -E binds them: they are bound when the task runs.
             """
     )
 
     @Option(help: "The task to show when the file holds several.")
     var task: String?
+
+    @Option(help: ArgumentHelp("The job of an .aurora file: CLUSTER/ROLE/ENV/NAME, or NAME when unique.", valueName: "key"))
+    var job: String?
 
     @Option(
         name: [.customShort("E"), .customLong("environment")],
@@ -25,14 +29,13 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print the task as single-line Aurora task JSON.")
     var json = false
 
-    @Argument(help: "A task config (.json, .yaml, .yml).")
+    @Argument(help: "A task config (.json, .yaml, .yml, .thermos, .aurora).")
     var config: String
 
     func run() throws {
         do {
-            let template = try ConfigLoader.selectTask(ConfigLoader.loadTemplates(path: config), named: task)
-                .binding(try Self.parseBindings(bindings))
-            try TaskValidator.validate(template)
+            let template = try UserConfig(path: config, task: task, job: job, bindings: bindings).load()
+            try UserConfig.validateLeavingMesosUnbound(template)
             let value = try template.evaluate(context: nil, allowUnbound: true).configValue
             print(json ? value.jsonText() : value.prettyJSONText())
         } catch {

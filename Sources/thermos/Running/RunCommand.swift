@@ -147,7 +147,13 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Accepted for compatibility: the format is chosen by the file extension.")
     var json = false
 
-    @Argument(help: "A task config (.json, .yaml, .yml).")
+    @Option(help: ArgumentHelp("The job of an .aurora file: CLUSTER/ROLE/ENV/NAME, or NAME when unique.", valueName: "key"))
+    var job: String?
+
+    @Option(help: "The instance number bound as {{mesos.instance}}.")
+    var instance: Int = 0
+
+    @Argument(help: "A task config (.json, .yaml, .yml) or a Python DSL config (.thermos, .aurora).")
     var config: String
 
     func run() throws {
@@ -158,8 +164,9 @@ struct RunCommand: ParsableCommand {
         let evaluated: TaskConfig
         let taskID: String
         do {
-            template = try ConfigLoader.selectTask(ConfigLoader.loadTemplates(path: config), named: task)
-                .binding(try InspectCommand.parseBindings(flags.bindings))
+            template = try UserConfig(
+                path: config, task: task, job: job, bindings: flags.bindings, mesos: (instance, hostName())
+            ).load()
             let missing = try template.requiredPorts().filter { ports[$0] == nil }
             if !missing.isEmpty {
                 throw fail("ERROR!  Unbound ports: \(missing.joined(separator: " ")) (bind each with -P name:port)", code: RunExit.invalidInput)
