@@ -13,24 +13,30 @@ let package = Package(
     products: [
         .executable(name: "thermos", targets: ["thermos"]),
         .executable(name: "thermos-coordinator", targets: ["thermos-coordinator"]),
+        .executable(name: "thermos-observer", targets: ["thermos-observer"]),
         .library(name: "ThermosRuntime", targets: ["ThermosRuntime"]),
         .library(name: "ThermosCheckpoint", targets: ["ThermosCheckpoint"]),
         .library(name: "ThermosConfig", targets: ["ThermosConfig"]),
         .library(name: "ThermosPlanner", targets: ["ThermosPlanner"]),
         .library(name: "ThermosMonitor", targets: ["ThermosMonitor"]),
         .library(name: "ThermosObserver", targets: ["ThermosObserver"]),
+        .library(name: "ThermosSlurm", targets: ["ThermosSlurm"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // Observer: Hummingbird without its default traits links only FoundationEssentials.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Observer: NIO handlers and thread pool, services, logging (all already under Hummingbird).
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // The syscalls and GNU extensions Glibc does not import (pipe2, spawn chdir/closefrom, SETSID).
@@ -108,17 +114,51 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // The observer: HTTP server (Hummingbird), JSON API, HTML UI, file browser, metrics.
+        // openat2(2) (no glibc wrapper) and renameat2(RENAME_EXCHANGE) for the observer.
+        .target(
+            name: "CThermosConfine",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        // The observer: HTTP server (Hummingbird), JSON API, HTML UI, confined file access,
+        // metrics, background services. Assets/ holds the templates and static files that
+        // Assets/generate.py embeds into Generated/EmbeddedAssets.swift.
         .target(
             name: "ThermosObserver",
             dependencies: [
-                "ThermosMonitor", "ThermosCheckpoint", "ThermosConfig",
+                "ThermosMonitor", "ThermosCheckpoint", "ThermosConfig", "CThermosConfine",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["Assets"],
+            swiftSettings: strictSettings
+        ),
+        // The observer daemon (`thermos observer` execs it): the server stack lives only here.
+        .executableTarget(
+            name: "thermos-observer",
+            dependencies: [
+                "ThermosObserver", "ThermosMonitor", "ThermosCheckpoint",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Slurm: batch-script rendering, squeue parsing, job records, observer queries, and the
+        // runner of Slurm's client commands (submit/jobs/cancel keep the CLI thin).
+        .target(
+            name: "ThermosSlurm",
+            dependencies: ["CThermosSys"],
             swiftSettings: strictSettings
         ),
         // The CLI: parses, calls the modules, prints.
@@ -126,7 +166,7 @@ let package = Package(
             name: "thermos",
             dependencies: [
                 "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner", "ThermosRuntime", "ThermosPlatform", "CThermosSys",
-                "ThermosLogging", "ThermosMonitor", "ThermosObserver",
+                "ThermosLogging", "ThermosMonitor", "ThermosSlurm",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
@@ -173,7 +213,7 @@ let package = Package(
         .testTarget(
             name: "ThermosCLITests",
             dependencies: [
-                "thermos", "thermos-coordinator", "ThermosCheckpoint", "ThermosPlatform", "ThermosTestSupport",
+                "thermos", "thermos-coordinator", "thermos-observer", "ThermosCheckpoint", "ThermosPlatform", "ThermosTestSupport",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             swiftSettings: strictSettings
@@ -186,11 +226,17 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .testTarget(
+            name: "ThermosSlurmTests",
+            dependencies: ["ThermosSlurm", "ThermosTestSupport"],
+            swiftSettings: strictSettings
+        ),
         // HummingbirdTesting pulls async-http-client and swift-nio-ssl: kept in its own target.
         .testTarget(
             name: "ThermosObserverTests",
             dependencies: [
-                "ThermosObserver", "ThermosMonitor", "ThermosCheckpoint", "ThermosTestSupport",
+                "ThermosObserver", "ThermosMonitor", "ThermosCheckpoint", "ThermosTestSupport", "CThermosConfine",
+                "thermos-observer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "OrderedCollections", package: "swift-collections"),

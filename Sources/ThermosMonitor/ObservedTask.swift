@@ -20,6 +20,18 @@ public final class ObservedTask: Sendable {
 
     private let cache: Mutex<Cache>
     private let resources: Mutex<TaskResources>
+    /// (device, inode) of the sandbox directory the first time it was opened.
+    private let sandboxIdentity = Mutex<SandboxIdentity?>(nil)
+
+    /// The device and inode of a sandbox directory.
+    public struct SandboxIdentity: Sendable, Hashable {
+        public var device: UInt64
+        public var inode: UInt64
+        public init(device: UInt64, inode: UInt64) {
+            self.device = device
+            self.inode = inode
+        }
+    }
 
     init(root: String, taskID: String, finished: Bool, historyLength: Int) {
         self.root = root
@@ -32,6 +44,18 @@ public final class ObservedTask: Sendable {
 
     /// True once the task file moved to `tasks/finished`.
     public var isFinished: Bool { cache.withLock { $0.finished } }
+
+    /// Pins the sandbox the first time it is seen; afterwards true only for that same directory
+    /// (a sandbox gc'ed and recreated, or swapped for another directory, serves nothing).
+    public func isPinnedSandbox(_ identity: SandboxIdentity) -> Bool {
+        sandboxIdentity.withLock { pinned in
+            guard let pinned else {
+                pinned = identity
+                return true
+            }
+            return pinned == identity
+        }
+    }
 
     func markFinished() {
         cache.withLock { $0.finished = true }

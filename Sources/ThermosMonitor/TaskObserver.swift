@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import Synchronization
 import ThermosCheckpoint
 
@@ -32,15 +32,15 @@ public enum TaskListType: String, Sendable, CaseIterable {
 }
 
 /// The observer core (the original's `TaskObserver`): keeps the task universe of several roots
-/// current (inotify plus a periodic rescan), an incremental `TaskMonitor` per task, and the
-/// resource samplers. Queries never block on I/O beyond reading new checkpoint bytes.
+/// current (`refresh()`, driven by inotify and a periodic rescan), an incremental `TaskMonitor`
+/// per task, and the resource samplers (`sampleProcesses()`, `collectDisk()`). It owns no
+/// threads: the observer runs these as services. Queries read at most new checkpoint bytes.
 public final class TaskObserver: Sendable {
     public let roots: [String]
     public let settings: ObserverSettings
     private let historyLength: Int
-    private let watcher: RootWatcher
-    private let running = Atomic<Bool>(false)
-    private let stopped = Atomic<Int>(0)
+    /// inotify on the roots' task directories (the rescan service waits on it).
+    public let watcher: RootWatcher
 
     /// A known task and its place.
     public struct Entry: Sendable {
@@ -145,43 +145,6 @@ public final class TaskObserver: Sendable {
     /// Measures the sandbox of every active task.
     public func collectDisk() {
         for entry in tasks(.active) { entry.task.collectDisk(timeout: settings.diskCollectionTimeout) }
-    }
-
-    /// Starts the background threads: the watcher (inotify, rescan every polling interval), the
-    /// process sampler and the disk worker (unless resource collection is off).
-    public func start() {
-        guard !running.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        refresh()
-        Thread.detachNewThread { [self] in
-            Thread.current.name = "TaskObserver"
-            while running.load(ordering: .acquiring) {
-                _ = watcher.wait(timeout: min(settings.pollingInterval, 1))
-                guard running.load(ordering: .acquiring) else { break }
-                refresh()
-            }
-            stopped.add(1, ordering: .acquiringAndReleasing)
-        }
-        guard settings.resourceCollection else { return }
-        loop(named: "ProcessSampler", every: settings.processCollectionInterval) { [self] in sampleProcesses() }
-        loop(named: "DiskCollector", every: settings.diskCollectionInterval) { [self] in collectDisk() }
-    }
-
-    /// Stops the background threads (they finish within about a second).
-    public func stop() {
-        running.store(false, ordering: .releasing)
-    }
-
-    private func loop(named name: String, every interval: Double, _ body: @escaping @Sendable () -> Void) {
-        Thread.detachNewThread { [self] in
-            Thread.current.name = name
-            while running.load(ordering: .acquiring) {
-                body()
-                let deadline = Date().addingTimeInterval(interval)
-                while running.load(ordering: .acquiring) && Date() < deadline {
-                    Thread.sleep(forTimeInterval: min(0.25, max(0, deadline.timeIntervalSinceNow)))
-                }
-            }
-        }
     }
 
     static func mtime(_ path: String) -> Double {

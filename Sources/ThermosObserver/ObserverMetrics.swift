@@ -1,54 +1,113 @@
-import OrderedCollections
-import Prometheus
+public import CoreMetrics
+import Metrics
+public import Prometheus
 import Synchronization
+import OrderedCollections
 import ThermosCheckpoint
-import ThermosMonitor
+public import ThermosMonitor
 
-/// `GET /metrics`: Prometheus text built on each scrape from the observer's current view into a
-/// fresh `PrometheusCollectorRegistry` (so tasks that went away leave no stale series).
-final class ObserverMetrics: Sendable {
-    private let lastScrapeSeconds = Mutex<Double>(0)
-    private let scrapes = Atomic<Int>(0)
+/// The observer's metrics, through swift-metrics into one `PrometheusCollectorRegistry`:
+/// per-task gauges created when an active task appears and destroyed when it finishes or goes
+/// away, task/process state gauges, scrape counters. The executable bootstraps
+/// `MetricsSystem` with `factory` (so Hummingbird's request metrics land in the same registry);
+/// `/metrics` prints the registry.
+public final class ObserverMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    public let factory: PrometheusMetricsFactory
 
-    func render(observer: TaskObserver, model: ObserverModel) -> String {
-        let started = wallClock()
+    /// The gauges of one active task.
+    struct TaskGauges {
+        var cpu, rss, disk, processes: CoreMetrics.Gauge
+        func destroy() {
+            for gauge in [cpu, rss, disk, processes] { gauge.destroy() }
+        }
+    }
+
+    private let taskGauges = Mutex<[String: TaskGauges]>([:])
+    private let scrapes: CoreMetrics.Counter
+    private let scrapeSeconds: CoreMetrics.Gauge
+    private let tasks: [String: CoreMetrics.Gauge]
+    private let taskStates: [String: CoreMetrics.Gauge]
+    private let processStates: [String: CoreMetrics.Gauge]
+    private let restarts: CoreMetrics.Gauge
+
+    public init() {
         let registry = PrometheusCollectorRegistry()
+        let factory = PrometheusMetricsFactory(registry: registry)
+        self.registry = registry
+        self.factory = factory
+        scrapes = CoreMetrics.Counter(label: "thermos_observer_scrapes_total", factory: factory)
+        scrapeSeconds = CoreMetrics.Gauge(label: "thermos_observer_last_scrape_seconds", factory: factory)
+        tasks = Dictionary(uniqueKeysWithValues: ["active", "finished"].map { ($0, CoreMetrics.Gauge(label: "thermos_tasks", dimensions: [("type", $0)], factory: factory)) })
+        taskStates = Dictionary(uniqueKeysWithValues: TaskState.allKnown.map {
+            ($0.name, CoreMetrics.Gauge(label: "thermos_task_state", dimensions: [("state", $0.name)], factory: factory))
+        })
+        processStates = Dictionary(uniqueKeysWithValues: ProcessState.allKnown.map {
+            ($0.name, CoreMetrics.Gauge(label: "thermos_process_state", dimensions: [("state", $0.name)], factory: factory))
+        })
+        restarts = CoreMetrics.Gauge(label: "thermos_process_restarts", factory: factory)
+    }
+
+    /// Brings the per-task gauges in line with the active tasks: new ones get gauges, gone or
+    /// finished ones lose theirs, every one is set from its latest sample.
+    public func update(observer: TaskObserver) {
+        let active = observer.tasks(.active)
+        taskGauges.withLock { gauges in
+            var seen = Set<String>()
+            for entry in active {
+                let id = entry.location.taskID
+                seen.insert(id)
+                let task = gauges[id] ?? {
+                    let labels = [("task_id", id)]
+                    let made = TaskGauges(
+                        cpu: CoreMetrics.Gauge(label: "thermos_task_cpu_cores", dimensions: labels, factory: factory),
+                        rss: CoreMetrics.Gauge(label: "thermos_task_rss_bytes", dimensions: labels, factory: factory),
+                        disk: CoreMetrics.Gauge(label: "thermos_task_disk_bytes", dimensions: labels, factory: factory),
+                        processes: CoreMetrics.Gauge(label: "thermos_task_processes", dimensions: labels, factory: factory))
+                    gauges[id] = made
+                    return made
+                }()
+                let sample = entry.task.latestResources
+                task.cpu.record(sample.process.rate)
+                task.rss.record(sample.process.rss)
+                task.disk.record(sample.disk)
+                task.processes.record(sample.processCount)
+            }
+            for (id, task) in gauges where !seen.contains(id) {
+                task.destroy()
+                gauges[id] = nil
+            }
+        }
+    }
+
+    /// Task ids that have gauges now.
+    public var tasksWithGauges: Set<String> { taskGauges.withLock { Set($0.keys) } }
+
+    /// The Prometheus text of the registry after refreshing the gauges (one scrape).
+    public func render(observer: TaskObserver) -> String {
+        let started = wallClock()
+        update(observer: observer)
         let (active, finished) = observer.counts()
-        registry.makeGauge(name: "thermos_tasks", labels: [("type", "active")], help: "Tasks by task file directory.").set(Double(active))
-        registry.makeGauge(name: "thermos_tasks", labels: [("type", "finished")], help: "Tasks by task file directory.").set(Double(finished))
-        var taskStates: [String: Int] = [:]
-        var processStates: [String: Int] = [:]
-        var restarts = 0
+        tasks["active"]?.record(active)
+        tasks["finished"]?.record(finished)
+        var taskCounts: [String: Int] = [:]
+        var processCounts: [String: Int] = [:]
+        var restartCount = 0
         for entry in observer.tasks(.all) {
             let state = entry.task.state
-            taskStates[state.taskState?.name ?? "ACTIVE", default: 0] += 1
+            taskCounts[state.taskState?.name ?? "ACTIVE", default: 0] += 1
             guard entry.location.directory == .active else { continue }
             for (_, runs) in state.processes {
-                processStates[runs.last?.state?.name ?? "None", default: 0] += 1
-                restarts += max(0, runs.count - 1)
+                processCounts[runs.last?.state?.name ?? "None", default: 0] += 1
+                restartCount += max(0, runs.count - 1)
             }
-            let sample = entry.task.latestResources
-            let labels = [("task_id", entry.location.taskID)]
-            registry.makeGauge(name: "thermos_task_cpu_cores", labels: labels, help: "CPU rate of an active task's processes.").set(sample.process.rate)
-            registry.makeGauge(name: "thermos_task_rss_bytes", labels: labels, help: "Resident memory of an active task's processes.").set(Double(sample.process.rss))
-            registry.makeGauge(name: "thermos_task_disk_bytes", labels: labels, help: "Disk used by an active task's sandbox.").set(Double(sample.disk))
-            registry.makeGauge(name: "thermos_task_processes", labels: labels, help: "Processes (with descendants) of an active task.").set(Double(sample.processCount))
         }
-        for state in TaskState.allKnown {
-            registry.makeGauge(name: "thermos_task_state", labels: [("state", state.name)], help: "Tasks by task state.")
-                .set(Double(taskStates[state.name] ?? 0))
-        }
-        for state in ProcessState.allKnown {
-            registry.makeGauge(name: "thermos_process_state", labels: [("state", state.name)], help: "Processes of active tasks by the state of their last run.")
-                .set(Double(processStates[state.name] ?? 0))
-        }
-        registry.makeGauge(name: "thermos_process_restarts", help: "Runs beyond the first, summed over the processes of active tasks.").set(Double(restarts))
-        let scrapeCount = scrapes.add(1, ordering: .relaxed).newValue
-        registry.makeGauge(name: "thermos_observer_scrapes", help: "Scrapes served, this one included.").set(Double(scrapeCount))
-        registry.makeGauge(name: "thermos_observer_last_scrape_seconds", help: "Time the previous scrape took to build.")
-            .set(lastScrapeSeconds.withLock { $0 })
+        for (name, gauge) in taskStates { gauge.record(taskCounts[name] ?? 0) }
+        for (name, gauge) in processStates { gauge.record(processCounts[name] ?? 0) }
+        restarts.record(restartCount)
+        scrapes.increment()
         let text = registry.emitToString()
-        lastScrapeSeconds.withLock { $0 = wallClock() - started }
+        scrapeSeconds.record(wallClock() - started)
         return text
     }
 }

@@ -92,10 +92,11 @@ public struct ObserverModel: Sendable {
     }
 
     /// A negative offset counts from the end (Python's `offset % len` when `len > |offset|`, else 0).
+    /// No value overflows (`Int.min` included).
     static func normalizedOffset(_ offset: Int, count: Int) -> Int {
         guard offset < 0 else { return offset }
-        guard count > -offset else { return 0 }
-        return ((offset % count) + count) % count
+        guard offset > -count else { return 0 }
+        return offset + count
     }
 
     /// `{"active", "finished", "all"}`.
@@ -141,7 +142,7 @@ public struct ObserverModel: Sendable {
     public func process(_ taskID: String, _ name: String, run: Int? = nil) -> ConfigValue? {
         guard let task = observer.task(taskID)?.task, let runs = task.state.processes[name], !runs.isEmpty else { return nil }
         var index = run ?? runs.count - 1
-        if index < 0 { index += runs.count }
+        if index < 0 { index = index >= -runs.count ? index + runs.count : -1 }
         guard index >= 0, index < runs.count else { return nil }
         let status = runs[index]
         var dict: OrderedDictionary<String, ConfigValue> = [

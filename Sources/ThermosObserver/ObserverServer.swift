@@ -1,46 +1,101 @@
 import Glibc
 public import Hummingbird
+import HummingbirdCore
+public import Logging
+public import ServiceLifecycle
 import OrderedCollections
 import ThermosCheckpoint
 import ThermosConfig
 public import ThermosMonitor
 
+/// How the observer's HTTP server binds and guards its connections.
+public struct ObserverConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 1338
+    /// Extra names a request's `Host` may carry (besides the bound address, `localhost`,
+    /// the loopback addresses and this machine's hostname).
+    public var allowedHosts: [String] = []
+    /// Connections served at once; further ones wait in the listen backlog.
+    public var maximumConnections = 512
+    /// A new connection must deliver its request head within this time.
+    public var headerTimeout: Duration = .seconds(10)
+    /// A kept-alive connection must start its next request within this time.
+    public var idleTimeout: Duration = .seconds(60)
+    /// A handler must have its response ready within this time (503 otherwise).
+    public var handlerBudget: Duration = .seconds(10)
+
+    public init() {}
+
+    /// The `Host` names accepted.
+    public var acceptedHosts: [String] {
+        var names = ["localhost", "127.0.0.1", "::1", Self.hostname()] + allowedHosts
+        if !["0.0.0.0", "::", ""].contains(host) { names.append(host) }
+        return names
+    }
+
+    static func hostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count - 1)
+        return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
 /// The observer's HTTP application: the original's JSON routes (reference §4.3), the HTML UI
-/// (§4.5), file and log chunks (§4.4) and `/metrics`.
+/// (§4.5), file and log chunks (§4.4) and `/metrics`, behind the connection and request guards.
 public struct ObserverServer: Sendable {
     public let observer: TaskObserver
     public let model: ObserverModel
+    public let configuration: ObserverConfiguration
+    public let metrics: ObserverMetrics
+    let files: TaskFiles
     let pages: ObserverPages
-    let metrics: ObserverMetrics
     let startTime = wallClock()
     let arguments: [String]
 
-    public init(observer: TaskObserver, arguments: [String] = CommandLine.arguments) throws {
+    public init(
+        observer: TaskObserver, configuration: ObserverConfiguration = ObserverConfiguration(),
+        arguments: [String] = CommandLine.arguments
+    ) throws {
         self.observer = observer
+        self.configuration = configuration
         model = ObserverModel(observer: observer)
-        pages = try ObserverPages(model: model)
+        files = TaskFiles(observer: observer)
+        pages = try ObserverPages(model: model, files: files, budget: configuration.handlerBudget)
         metrics = ObserverMetrics()
         self.arguments = arguments
     }
 
-    /// An application bound to `host:port`.
-    public func application(host: String, port: Int) -> some ApplicationProtocol {
-        Application(router: makeRouter(), configuration: .init(address: .hostname(host, port: port), serverName: "thermos-observer"))
+    /// The application: HTTP/1 with the connection guard, the connection cap, and `services`
+    /// run in the same service group as the server.
+    public func application(services: [any Service] = [], logger: Logger? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol
+    {
+        Application(
+            router: makeRouter(),
+            server: .guardedHTTP1(headerTimeout: .init(configuration.headerTimeout), idleTimeout: .init(configuration.idleTimeout)),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "thermos-observer",
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.maximumConnections)),
+            services: services,
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
     }
 
-    /// Serves until SIGTERM or SIGINT.
-    public func run(host: String, port: Int) async throws {
-        try await application(host: host, port: port).runService()
-    }
-
-    /// Every route.
+    /// Every route, behind metrics, request logging, the Host and method checks and the
+    /// security headers.
     public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router()
+        let router = Router(options: .autoGenerateHeadEndpoints)
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: HostCheckMiddleware(allowed: configuration.acceptedHosts))
+        router.add(middleware: MethodCheckMiddleware())
+        router.add(middleware: SecurityHeadersMiddleware())
         addJSONRoutes(router)
         addFileRoutes(router)
         pages.addRoutes(router)
         router.get("/metrics") { _, _ in
-            text(metrics.render(observer: observer, model: model), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            let body = try await run { metrics.render(observer: observer) }
+            return text(body, contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         router.get("/health") { _, _ in text("OK") }
         router.get("/vars") { _, _ in
@@ -48,12 +103,15 @@ public struct ObserverServer: Sendable {
         }
         router.get("/vars.json") { _, _ in json(.map(vars())) }
         router.get("/vars/:var") { _, context in
-            guard let name = context.parameters.get("var"), let value = vars()[name] else {
-                return text("Unknown exported variable", status: .notFound)
-            }
+            guard let value = vars()[parameter(context, "var")] else { return text("Unknown exported variable", status: .notFound) }
             return text(value.interpolationText)
         }
         return router
+    }
+
+    /// Runs blocking work off the cooperative pool within the handler budget.
+    func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await Offload.run(budget: configuration.handlerBudget, work)
     }
 
     func vars() -> OrderedDictionary<String, ConfigValue> {
@@ -81,113 +139,16 @@ public struct ObserverServer: Sendable {
         return vars
     }
 
-    func addJSONRoutes(_ router: Router<BasicRequestContext>) {
-        for path in ["/j/task_ids", "/j/task_ids/:which", "/j/task_ids/:which/:offset", "/j/task_ids/:which/:offset/:num"] {
-            router.get(RouterPath(path)) { _, context in
-                let offset = context.parameters.get("offset").map { Int($0) } ?? 0
-                let num = context.parameters.get("num").map { Int($0) } ?? 20
-                guard let offset, let num,
-                      let page = model.taskIDs(which: context.parameters.get("which"), offset: offset, num: num)
-                else { return json(.map(["error": .string("Invalid task type or paging")]), status: .internalServerError) }
-                return json(page)
-            }
-        }
-        router.get("/j/task_id_count") { _, _ in json(model.taskIDCount()) }
-        router.get("/j/task") { request, _ in
-            let ids = (request.uri.queryParameters.get("task_id") ?? "").split(separator: ",").map(String.init)
-            var result: OrderedDictionary<String, ConfigValue> = [:]
-            for id in ids {
-                guard let task = model.task(id) else { return json(.map([:]), status: .notFound) }
-                result[id] = task
-            }
-            return json(.map(result))
-        }
-        router.get("/j/task/:task_id") { _, context in
-            let id = context.parameters.get("task_id") ?? ""
-            guard let task = model.task(id) else { return json(.map([:]), status: .notFound) }
-            return json(.map([id: task]))
-        }
-        router.get("/j/process/:task_id") { _, _ in json(.map([:])) }
-        for path in ["/j/process/:task_id/:process", "/j/process/:task_id/:process/:run"] {
-            router.get(RouterPath(path)) { _, context in
-                let runText = context.parameters.get("run")
-                let run = runText.flatMap { Int($0) }
-                guard runText == nil || run != nil,
-                      let dict = model.process(context.parameters.get("task_id") ?? "", context.parameters.get("process") ?? "", run: run)
-                else { return json(.map([:])) }
-                return json(dict)
-            }
-        }
-        router.get("/j/processes") { request, _ in
-            let ids = (request.uri.queryParameters.get("task_id") ?? "").split(separator: ",").map(String.init)
-            var result: OrderedDictionary<String, ConfigValue> = [:]
-            for id in ids { result[id] = model.processes(id) ?? .map([:]) }
-            return json(.map(result))
-        }
+    /// A path parameter, percent-decoded (a process named `web server` arrives as `web%20server`).
+    static func parameter(_ context: BasicRequestContext, _ name: String) -> String {
+        context.parameters.get(name).map { SafeFiles.percentDecode($0) } ?? ""
     }
 
-    /// The sandbox of a task (nil without a header or with a relative sandbox).
-    func sandbox(_ taskID: String) -> String? {
-        guard let sandbox = observer.task(taskID)?.task.state.header?.sandbox, sandbox.hasPrefix("/") else { return nil }
-        return sandbox
-    }
-
-    /// `<log_dir>/<process>/<run>/<logtype>` resolved inside the task's log directory.
-    func logFile(_ taskID: String, process: String, run: String, logType: String) -> String? {
-        guard ["stdout", "stderr"].contains(logType), let entry = observer.task(taskID), let runNumber = Int(run) else { return nil }
-        let base = TaskPath.logBase(root: entry.location.root, taskID: taskID, header: entry.task.state.header)
-        return SafeFiles.regularFile("\(SafeFiles.percentDecode(process))/\(runNumber)/\(logType)", in: base)
-    }
+    func parameter(_ context: BasicRequestContext, _ name: String) -> String { Self.parameter(context, name) }
 
     /// The decoded catch-all path of a request.
     static func relativePath(_ context: BasicRequestContext) -> String {
         context.parameters.getCatchAll().map { SafeFiles.percentDecode($0) }.joined(separator: "/")
-    }
-
-    func addFileRoutes(_ router: Router<BasicRequestContext>) {
-        router.get("/logdata/:task_id/:process/:run/:logtype") { request, context in
-            let path = logFile(
-                context.parameters.get("task_id") ?? "", process: context.parameters.get("process") ?? "",
-                run: context.parameters.get("run") ?? "", logType: context.parameters.get("logtype") ?? "")
-            return json(SafeFiles.chunk(
-                path: path, offset: request.uri.queryParameters.get("offset"), length: request.uri.queryParameters.get("length")))
-        }
-        router.get("/filedata/:task_id/**") { request, context in
-            let path = sandbox(context.parameters.get("task_id") ?? "").flatMap {
-                SafeFiles.regularFile(Self.relativePath(context), in: $0)
-            }
-            return json(SafeFiles.chunk(
-                path: path, offset: request.uri.queryParameters.get("offset"), length: request.uri.queryParameters.get("length")))
-        }
-        router.get("/download/:task_id/**") { _, context in
-            guard let base = sandbox(context.parameters.get("task_id") ?? ""),
-                  let path = SafeFiles.regularFile(Self.relativePath(context), in: base),
-                  let bytes = ObservedTaskFiles.read(path)
-            else { return text("Not found", status: .notFound) }
-            let name = String(path.split(separator: "/").last ?? "file").filter { $0 != "\"" && $0 != "\\" }
-            return Response(
-                status: .ok,
-                headers: [.contentType: "application/octet-stream", .contentDisposition: "attachment; filename=\"\(name)\""],
-                body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-        }
-    }
-}
-
-/// Reads whole files for downloads.
-enum ObservedTaskFiles {
-    static func read(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            result.append(contentsOf: chunk[0..<count])
-        }
-        return result
     }
 }
 

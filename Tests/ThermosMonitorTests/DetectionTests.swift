@@ -73,26 +73,6 @@ import ThermosTestSupport
         #expect(observer.task("t1")?.task.isFinished == true)
     }
 
-    @Test func backgroundWatcherPicksUpTasksWithoutWaitingForTheRescan() throws {
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        let builder = TaskRootBuilder(root: directory.path)
-        builder.makeDirectories(directory.path + "/tasks/active")
-        var settings = ObserverSettings()
-        settings.pollingInterval = 60
-        settings.resourceCollection = false
-        let observer = try TaskObserver(roots: [directory.path], settings: settings)
-        observer.start()
-        defer { observer.stop() }
-        try builder.addSimpleTask("fresh", directory: .active, processes: [.init("p", .running)], finalState: nil)
-        var found = false
-        for _ in 0..<40 where !found {
-            found = observer.task("fresh") != nil
-            if !found { usleep(50_000) }
-        }
-        #expect(found)
-    }
-
     @Test func listingIsNewestFirstAndTaskJSONIsBound() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

@@ -1,5 +1,6 @@
 import Glibc
 import Testing
+import ThermosCheckpoint
 import ThermosTestSupport
 
 /// Where headless Chromium is, if installed (Debian package `chromium`).
@@ -54,5 +55,30 @@ struct BrowserTests {
         #expect(log.contains("(AT BEGINNING OF FILE)"))
         _ = dom("/task/failure_limit", screenshot: "task.png")
         #expect(access(directory.path + "/task.png", F_OK) == 0)
+    }
+
+    /// A process named `web server` (escaped links, decoded parameters) under the page's CSP:
+    /// the log viewer fetches and shows its log, with search and wrap controls, at phone width.
+    @Test func logViewerOfAProcessWithASpaceAtPhoneWidth() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let builder = TaskRootBuilder(root: directory.path + "/root")
+        try builder.addSimpleTask("t", directory: .active, processes: [.init("web server", .running)], finalState: nil)
+        let observer = try #require(LiveObserver(["--root", directory.path + "/root", "--disable-task-resource-collection"], directory: directory.path))
+        defer { observer.stop() }
+        func dom(_ path: String, width: Int) -> String {
+            CommandRunner.run(
+                [chromiumPath!, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--user-data-dir=\(directory.path)/profile", "--virtual-time-budget=3000", "--window-size=\(width),900", "--dump-dom",
+                 observer.base + path],
+                environment: ["HOME": directory.path, "PATH": "/usr/bin:/bin"]).stdout
+        }
+        let task = dom("/task/t", width: 390)
+        #expect(task.contains(#"href="/logs/t/web%20server/0/stdout""#))
+        let log = dom("/logs/t/web%20server/0/stdout", width: 390)
+        #expect(log.contains("hello from web server"))
+        #expect(log.contains(#"id="log-search""#) && log.contains("(AT BEGINNING OF FILE)"))
+        let index = dom("/", width: 1280)
+        #expect(index.contains(#"<a href="/task/t">t</a>"#))
     }
 }

@@ -33,6 +33,18 @@ public final class RootWatcher: Sendable {
         }
     }
 
+    /// The inotify descriptor to wait on (nil without inotify). It is non-blocking.
+    public var eventDescriptor: Int32? { descriptor >= 0 ? descriptor : nil }
+
+    /// Reads every queued event without blocking; true if there were any.
+    public func drain() -> Bool {
+        guard descriptor >= 0 else { return false }
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        var any = false
+        while buffer.withUnsafeMutableBytes({ read(descriptor, $0.baseAddress, $0.count) }) > 0 { any = true }
+        return any
+    }
+
     /// Blocks until something changed or `timeout` seconds passed; drains the queue. Returns
     /// true if there were events.
     public func wait(timeout: Double) -> Bool {

@@ -31,17 +31,39 @@ enum Format {
         return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    static func megabytes(_ bytes: Int64) -> String { fixed(Double(bytes) / 1_048_576, 1) + "MB" }
+    /// `812 B`, `1.5 KiB`, `20.0 MiB`, `3.25 GiB`.
+    static func bytes(_ count: Int64) -> String {
+        let value = Double(count)
+        switch count {
+        case ..<1024: return "\(count) B"
+        case ..<(1 << 20): return fixed(value / 1024, 1) + " KiB"
+        case ..<(1 << 30): return fixed(value / 1_048_576, 1) + " MiB"
+        default: return fixed(value / 1_073_741_824, 2) + " GiB"
+        }
+    }
 
-    /// An inline SVG polyline of the values (empty with fewer than two).
-    static func sparkline(_ values: [Double]) -> String {
+    /// `45s`, `12m`, `3h`.
+    static func duration(_ seconds: Double) -> String {
+        let whole = Int(max(0, min(seconds, 1e12)))
+        switch whole {
+        case ..<120: return "\(whole)s"
+        case ..<7200: return "\(whole / 60)m"
+        default: return "\(whole / 3600)h"
+        }
+    }
+
+    /// An inline SVG polyline of the values in a figure captioned with `label` and the range
+    /// (`format` renders the min and max); empty with fewer than two values.
+    static func sparkline(_ values: [Double], label: String, format: (Double) -> String) -> String {
         guard values.count >= 2 else { return "" }
         let top = max(values.max() ?? 0, 1e-9)
-        let width = 120.0, height = 24.0
+        let width = 160.0, height = 28.0
         let points = values.enumerated().map { index, value in
             "\(fixed(Double(index) * width / Double(values.count - 1), 1)),\(fixed(height - value / top * (height - 2) - 1, 1))"
         }
-        return "<svg width=\"120\" height=\"24\"><polyline fill=\"none\" stroke=\"#2a7ae2\" stroke-width=\"1.5\" points=\"\(points.joined(separator: " "))\"/></svg>"
+        let caption = SafeFiles.htmlEscape("\(label): min \(format(values.min() ?? 0)), max \(format(values.max() ?? 0))")
+        return "<figure><svg width=\"160\" height=\"28\" role=\"img\" aria-label=\"\(caption)\"><polyline fill=\"none\" stroke=\"#2a7ae2\" "
+            + "stroke-width=\"1.5\" points=\"\(points.joined(separator: " "))\"/></svg><figcaption>\(caption)</figcaption></figure>"
     }
 
     /// `ls -l`-style mode string.

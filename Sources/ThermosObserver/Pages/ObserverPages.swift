@@ -6,143 +6,183 @@ import ThermosCheckpoint
 import ThermosConfig
 import ThermosMonitor
 
-/// The HTML UI (reference §4.5), rendered with swift-mustache from embedded templates.
+/// A rendered page: Sendable, so it can be built on the thread pool.
+struct RenderedPage: Sendable {
+    var html: String
+    var status: HTTPResponse.Status = .ok
+
+    var response: Response { text(html, status: status, contentType: "text/html; charset=utf-8") }
+}
+
+/// The HTML UI (reference §4.5), rendered with swift-mustache from the embedded templates
+/// (`Assets/*.mustache`). Every link is built from URL-escaped parts; `{{x}}` HTML-escapes.
 struct ObserverPages: Sendable {
     let model: ObserverModel
+    let files: TaskFiles
+    let budget: Duration
     let library: MustacheLibrary
     let host: String
 
-    init(model: ObserverModel) throws {
+    init(model: ObserverModel, files: TaskFiles, budget: Duration) throws {
         self.model = model
+        self.files = files
+        self.budget = budget
         var library = MustacheLibrary()
-        for (name, text) in Templates.all { try library.register(text, named: name) }
+        for (name, text) in EmbeddedAssets.files where name.hasSuffix(".mustache") {
+            try library.register(text, named: String(name.dropLast(".mustache".count)))
+        }
         self.library = library
-        var buffer = [CChar](repeating: 0, count: 256)
-        gethostname(&buffer, buffer.count - 1)
-        host = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        host = ObserverConfiguration.hostname()
     }
 
     var observer: TaskObserver { model.observer }
 
-    func page(_ name: String, _ context: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+    func page(_ name: String, _ context: [String: Any], status: HTTPResponse.Status = .ok) -> RenderedPage {
         var context = context
         context["host"] = host
         if context["title"] == nil { context["title"] = "thermos(\(host))" }
-        let html = library.render(context, withTemplate: name) ?? ""
-        return text(html, status: status, contentType: "text/html; charset=utf-8")
+        return RenderedPage(html: library.render(context, withTemplate: name) ?? "", status: status)
     }
 
-    func notFound(_ message: String) -> Response {
+    func notFound(_ message: String) -> RenderedPage {
         page("error", ["message": message], status: .notFound)
     }
 
+    /// Builds a page on the thread pool within the handler budget.
+    func render(_ build: @escaping @Sendable () -> RenderedPage) async throws -> Response {
+        try await Offload.run(budget: budget, build).response
+    }
+
     func addRoutes(_ router: Router<BasicRequestContext>) {
-        router.get("/") { _, _ in page("index", [:]) }
+        let parameter = ObserverServer.parameter
+        router.get("/") { _, _ in page("index", [:]).response }
         for path in ["/main", "/main/:type", "/main/:type/:offset", "/main/:type/:offset/:num"] {
             router.get(RouterPath(path)) { _, context in
-                let type = context.parameters.get("type") ?? "all"
+                let type = parameter(context, "type").isEmpty ? "all" : parameter(context, "type")
                 guard let listType = TaskListType(rawValue: type) else { return text("Invalid task type: \(type)", status: .notFound) }
-                guard let offset = Int(context.parameters.get("offset") ?? "0"), let num = Int(context.parameters.get("num") ?? "20") else {
-                    return text("Invalid offset or count", status: .notFound)
-                }
-                return text(mainFragment(listType, offset: offset, num: num), contentType: "text/html; charset=utf-8")
+                guard let offset = Int(context.parameters.get("offset") ?? "0"), let num = Int(context.parameters.get("num") ?? "20"),
+                      (1...1000).contains(num)
+                else { return text("Invalid offset or count (count is 1…1000)", status: .notFound) }
+                return try await render { RenderedPage(html: mainFragment(listType, offset: offset, num: num)) }
             }
         }
-        router.get("/task/:task_id") { _, context in taskPage(context.parameters.get("task_id") ?? "") }
+        router.get("/task/:task_id") { _, context in
+            let id = parameter(context, "task_id")
+            return try await render { taskPage(id) }
+        }
         router.get("/process/:task_id/:process") { _, context in
-            processPage(context.parameters.get("task_id") ?? "", context.parameters.get("process") ?? "")
+            let id = parameter(context, "task_id"), name = parameter(context, "process")
+            return try await render { processPage(id, name) }
         }
         router.get("/rawtask/:task_id") { _, context in
-            let id = context.parameters.get("task_id") ?? ""
-            guard let entry = observer.task(id) else { return notFound("Failed to find task \(id).  Try again shortly.") }
-            return page("raw", ["taskID": id, "json": (entry.task.taskJSON ?? .map([:])).prettyJSONText()])
+            let id = parameter(context, "task_id")
+            return try await render {
+                guard let entry = observer.task(id) else { return notFound("Failed to find task \(id).  Try again shortly.") }
+                return page("raw", ["taskID": id, "taskURL": URLPath.task(id), "json": (entry.task.taskJSON ?? .map([:])).prettyJSONText()])
+            }
         }
         router.get("/logs/:task_id/:process/:run/:logtype") { _, context in
-            let id = context.parameters.get("task_id") ?? "", process = context.parameters.get("process") ?? ""
-            let run = context.parameters.get("run") ?? "", type = context.parameters.get("logtype") ?? ""
-            guard type == "stdout" || type == "stderr" else { return notFound("No such log type: \(type)") }
-            guard observer.task(id) != nil, let runNumber = Int(run) else { return notFound("Failed to find task \(id).") }
+            let id = parameter(context, "task_id"), process = parameter(context, "process")
+            let run = parameter(context, "run"), type = parameter(context, "logtype")
+            guard type == "stdout" || type == "stderr" else { return notFound("No such log type: \(type)").response }
+            guard observer.task(id) != nil, let runNumber = Int(run) else { return notFound("Failed to find task \(id).").response }
+            let data = URLPath.logData(id, process, runNumber, type)
             return page("pailer", [
-                "taskID": id, "label": "\(process) run \(runNumber) \(type)",
-                "dataURL": "/logdata/\(pathEscape(id))/\(pathEscape(process))/\(runNumber)/\(type)", "download": "/logdata/\(pathEscape(id))/\(pathEscape(process))/\(runNumber)/\(type)?offset=0",
-            ])
+                "taskID": id, "taskURL": URLPath.task(id), "label": "\(process) run \(runNumber) \(type)",
+                "dataURL": data, "download": data + "?offset=0",
+            ]).response
         }
         router.get("/file/:task_id/**") { _, context in
-            let id = context.parameters.get("task_id") ?? ""
+            let id = parameter(context, "task_id")
             let path = ObserverServer.relativePath(context)
             return page("pailer", [
-                "taskID": id, "label": path, "dataURL": "/filedata/\(pathEscape(id))/\(pathEscape(path))",
-                "download": "/download/\(pathEscape(id))/\(pathEscape(path))",
-            ])
+                "taskID": id, "taskURL": URLPath.task(id), "label": path, "dataURL": URLPath.join("filedata", id, path),
+                "download": URLPath.join("download", id, path),
+            ]).response
         }
-        router.get("/browse/:task_id") { _, context in browsePage(context.parameters.get("task_id") ?? "", "") }
-        router.get("/browse/:task_id/**") { _, context in
-            browsePage(context.parameters.get("task_id") ?? "", ObserverServer.relativePath(context))
+        router.get("/browse/:task_id") { request, context in
+            let id = parameter(context, "task_id")
+            let offset = Int(request.uri.queryParameters.get("offset") ?? "0") ?? 0
+            return try await render { browsePage(id, "", offset: offset) }
+        }
+        router.get("/browse/:task_id/**") { request, context in
+            let id = parameter(context, "task_id"), path = ObserverServer.relativePath(context)
+            let offset = Int(request.uri.queryParameters.get("offset") ?? "0") ?? 0
+            return try await render { browsePage(id, path, offset: offset) }
         }
         router.get("/assets/:file") { _, context in
-            let name = context.parameters.get("file") ?? ""
-            guard let (type, body) = Assets.files[name] else { return text("Unknown asset: \(name)", status: .notFound) }
-            return text(body, contentType: type)
+            let name = parameter(context, "file")
+            guard !name.hasSuffix(".mustache"), let body = EmbeddedAssets.files[name] else { return text("Unknown asset: \(name)", status: .notFound) }
+            return text(body, contentType: name.hasSuffix(".css") ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8")
         }
         router.get("/favicon.ico") { _, _ in Response(status: .noContent) }
     }
 
     func mainFragment(_ type: TaskListType, offset: Int, num: Int) -> String {
         let tasks = observer.tasks(type)
-        let start = ObserverModel.normalizedOffset(offset, count: tasks.count)
+        let start = min(ObserverModel.normalizedOffset(offset, count: tasks.count), tasks.count)
         let now = wallClock()
-        let rows: [[String: Any]] = tasks.dropFirst(start).prefix(max(0, num)).map { entry in
+        let rows: [[String: Any]] = tasks.dropFirst(start).prefix(num).map { entry in
             let state = entry.task.state
-            let resources = entry.task.isFinished ? TaskResourceSample(timestamp: 0) : entry.task.latestResources
+            let active = !entry.task.isFinished
+            let resources = active ? entry.task.latestResources : TaskResourceSample(timestamp: 0)
             let launched = Double(ObserverModel.launchTimestamp(state))
+            let id = entry.location.taskID
             return [
-                "taskID": entry.location.taskID, "name": ObserverModel.name(entry.task), "role": state.header?.user ?? "",
+                "taskID": id, "taskURL": URLPath.task(id), "browseURL": URLPath.join("browse", id),
+                "name": ObserverModel.name(entry.task), "user": state.header?.user ?? "",
                 "launched": Format.utc(launched, short: true), "launchedUTC": Format.utc(launched),
                 "state": state.taskState?.name ?? "ACTIVE", "stateAgo": Format.ago(Double(ObserverModel.stateTimestamp(state)), now: now),
-                "cpu": resources.process.rate > 0 ? Format.fixed(resources.process.rate, 3) : "",
-                "ram": resources.process.rss > 0 ? Format.megabytes(resources.process.rss) : "",
-                "disk": resources.disk > 0 ? Format.megabytes(resources.disk) : "",
+                "cpu": active && resources.process.rate > 0 ? Format.fixed(resources.process.rate, 3) : "",
+                "ram": active && resources.process.rss > 0 ? Format.bytes(resources.process.rss) : "",
+                "disk": active && resources.disk > 0 ? Format.bytes(resources.disk) : "",
                 "ports": entry.location.directory == .active ? portLinks(state) : [],
             ]
         }
-        let newer = start > 0 ? "/main/\(type.rawValue)/\(max(0, start - num))/\(num)" : nil
-        let older = start + num < tasks.count ? "/main/\(type.rawValue)/\(start + num)/\(num)" : nil
+        // start ≤ count and num ≤ 1000: none of these can overflow.
         var context: [String: Any] = [
             "type": type.rawValue, "first": start, "last": max(start, min(tasks.count, start + num) - 1), "count": tasks.count, "rows": rows,
         ]
-        if let newer { context["newer"] = newer }
-        if let older { context["older"] = older }
+        if start > 0 { context["newer"] = "/main/\(type.rawValue)/\(max(0, start - num))/\(num)" }
+        if start + num < tasks.count { context["older"] = "/main/\(type.rawValue)/\(start + num)/\(num)" }
         return library.render(context, withTemplate: "main") ?? ""
     }
 
     func portLinks(_ state: RunnerState) -> [[String: Any]] {
         let hostname = state.header?.hostname ?? host
-        return (state.header?.ports ?? [:]).map { ["name": $0.key, "port": $0.value, "url": "http://\(hostname):\($0.value)/"] }
+        return (state.header?.ports ?? [:]).sorted { $0.key < $1.key }.map {
+            ["name": $0.key, "port": $0.value, "url": "http://\(URLPath.escape(hostname, keepSlash: false)):\($0.value)/"]
+        }
     }
 
-    func taskPage(_ id: String) -> Response {
+    func taskPage(_ id: String) -> RenderedPage {
         guard let entry = observer.task(id) else { return notFound("Failed to find task \(id).  Try again shortly.") }
         let task = entry.task
         let state = task.state
         let now = wallClock()
-        let finished = task.isFinished
-        let latest = finished ? TaskResourceSample(timestamp: 0) : task.latestResources
-        let history = finished ? [] : task.resourceHistory
+        let active = !task.isFinished
+        let latest = active ? task.latestResources : TaskResourceSample(timestamp: 0)
+        let history = active ? task.resourceHistory : []
         let processes: [[String: Any]] = state.processes.map { name, runs in
             let last = runs.last ?? ProcessStatus()
             let sample = latest.byProcess[name]?.sample
-            return runContext(id, name, runs.count - 1, last, now: now).merging([
-                "cpu": sample.map { Format.fixed($0.rate, 3) } ?? "", "ram": sample.map { Format.megabytes($0.rss) } ?? "",
-            ]) { $1 }
+            var row = runContext(id, name, runs.count - 1, last, now: now)
+            row["cpu"] = sample.map { Format.fixed($0.rate, 3) } ?? ""
+            row["ram"] = sample.map { Format.bytes($0.rss) } ?? ""
+            row["active"] = active
+            return row
         }.sorted { ($0["sortKey"] as? Double ?? 0) < ($1["sortKey"] as? Double ?? 0) }
         let launched = Double(ObserverModel.launchTimestamp(state))
+        let window = history.count >= 2 ? Format.duration((history.last?.timestamp ?? 0) - (history.first?.timestamp ?? 0)) : ""
         var context: [String: Any] = [
             "title": "\(id) - thermos", "taskID": id, "name": ObserverModel.name(task), "state": state.taskState?.name ?? "ACTIVE",
             "user": state.header?.user ?? "", "hostname": state.header?.hostname ?? "", "sandbox": state.header?.sandbox ?? "",
+            "browseURL": URLPath.join("browse", id), "rawURL": URLPath.join("rawtask", id),
             "launched": Format.ago(launched, now: now), "launchedUTC": Format.utc(launched), "ports": portLinks(state),
-            "cpu": Format.fixed(latest.process.rate, 3), "ram": Format.megabytes(latest.process.rss), "disk": Format.megabytes(latest.disk),
-            "processCount": latest.processCount, "processes": processes,
-            "cpuSpark": Format.sparkline(history.map(\.process.rate)), "ramSpark": Format.sparkline(history.map { Double($0.process.rss) }),
+            "active": active, "cpu": Format.fixed(latest.process.rate, 3), "ram": Format.bytes(latest.process.rss),
+            "disk": Format.bytes(latest.disk), "processCount": latest.processCount, "processes": processes,
+            "cpuSpark": Format.sparkline(history.map(\.process.rate), label: "cpu, last \(window)", format: { Format.fixed($0, 2) + " cores" }),
+            "ramSpark": Format.sparkline(history.map { Double($0.process.rss) }, label: "ram, last \(window)", format: { Format.bytes(Int64($0)) }),
             "statuses": state.statuses.map { status -> [String: Any] in
                 let at = Double(status.timestampMs ?? 0) / 1000
                 return ["state": status.state?.name ?? "None", "ago": Format.ago(at, now: now), "utc": Format.utc(at)]
@@ -155,13 +195,15 @@ struct ObserverPages: Sendable {
     func runContext(_ taskID: String, _ name: String, _ run: Int, _ status: ProcessStatus, now: Double) -> [String: Any] {
         [
             "taskID": taskID, "name": name, "run": run, "state": status.state?.name ?? "None",
+            "processURL": URLPath.components("process", taskID, name),
+            "stdoutURL": URLPath.log(taskID, name, run, "stdout"), "stderrURL": URLPath.log(taskID, name, run, "stderr"),
             "returnCode": status.returnCode.map(String.init) ?? "", "started": status.startTime.map { Format.ago($0, now: now) } ?? "",
             "startUTC": status.startTime.map { Format.utc($0) } ?? "", "finished": status.stopTime.map { Format.ago($0, now: now) } ?? "",
             "stopUTC": status.stopTime.map { Format.utc($0) } ?? "", "sortKey": status.startTime ?? Double.greatestFiniteMagnitude,
         ]
     }
 
-    func processPage(_ id: String, _ name: String) -> Response {
+    func processPage(_ id: String, _ name: String) -> RenderedPage {
         guard let entry = observer.task(id) else { return notFound("Invalid task/process combination: \(id)/\(name)") }
         guard let runs = entry.task.state.processes[name], !runs.isEmpty else {
             return notFound("Could not recover process: \(id)/\(name)")
@@ -173,49 +215,87 @@ struct ObserverPages: Sendable {
                 if case .string(let text)? = process["cmdline"] { cmdline = text }
             }
         }
-        let sample = entry.task.isFinished ? nil : entry.task.latestResources.byProcess[name]?.sample
+        let active = !entry.task.isFinished
+        let sample = active ? entry.task.latestResources.byProcess[name]?.sample : nil
         return page("process", [
-            "title": "\(id)/\(name) - thermos", "taskID": id, "name": name, "state": runs.last?.state?.name ?? "None", "cmdline": cmdline,
-            "cpu": sample.map { Format.fixed($0.rate, 3) } ?? "N/A", "ram": sample.map { Format.megabytes($0.rss) } ?? "N/A",
+            "title": "\(id)/\(name) - thermos", "taskID": id, "taskURL": URLPath.task(id), "name": name,
+            "state": runs.last?.state?.name ?? "None", "cmdline": cmdline, "active": active,
+            "cpu": sample.map { Format.fixed($0.rate, 3) } ?? "N/A", "ram": sample.map { Format.bytes($0.rss) } ?? "N/A",
             "userTime": sample.map { Format.fixed($0.user, 2) } ?? "N/A", "systemTime": sample.map { Format.fixed($0.system, 2) } ?? "N/A",
             "threads": sample.map { String($0.threads) } ?? "N/A",
             "runs": runs.enumerated().reversed().map { runContext(id, name, $0.offset, $0.element, now: now) },
         ])
     }
 
-    func browsePage(_ id: String, _ path: String) -> Response {
-        guard let entry = observer.task(id) else { return notFound("Failed to find task \(id).  Try again shortly.") }
-        guard let sandbox = entry.task.state.header?.sandbox, sandbox.hasPrefix("/"), SafeFiles.realPath(sandbox) != nil else {
-            return page("browse", ["taskID": id, "path": path, "exists": false, "entries": []])
+    /// A page of a sandbox directory, listed through the sandbox's descriptor.
+    func browsePage(_ id: String, _ path: String, offset: Int) -> RenderedPage {
+        guard observer.task(id) != nil else { return notFound("Failed to find task \(id).  Try again shortly.") }
+        let base: [String: Any] = ["taskID": id, "taskURL": URLPath.task(id), "path": path]
+        guard case .success(let sandbox) = files.sandbox(id) else {
+            return page("browse", base.merging(["exists": false, "entries": []]) { $1 })
         }
-        guard let directory = SafeFiles.resolve(path, in: sandbox, allowBase: true) else { return notFound("Sandbox does not exist.") }
+        guard case .success(let directory) = sandbox.openDirectory(path) else { return notFound("Sandbox does not exist.") }
+        let pageSize = SafeFiles.listingPage
+        let (listed, total) = directory.list(offset: offset, limit: pageSize)
+        let start = min(max(0, offset), total)  // saturated: no arithmetic below can overflow
         var entries: [[String: Any]] = []
-        if !path.isEmpty {
+        if !path.isEmpty && start == 0 {
             let parent = path.split(separator: "/").dropLast().joined(separator: "/")
-            entries.append(["name": "..", "dir": true, "link": parent, "mode": "", "size": "", "mtime": ""])
+            entries.append(["name": "..", "dir": true, "url": URLPath.join("browse", id, parent), "mode": "", "size": "", "mtime": ""])
         }
-        for name in TaskDetectorListing.names(directory).sorted() {
-            var info = stat()
-            guard lstat(directory + "/" + name, &info) == 0 else { continue }
-            let isDirectory = info.st_mode & S_IFMT == S_IFDIR
+        for entry in listed {
+            let link = path.isEmpty ? entry.name : path + "/" + entry.name
             entries.append([
-                "name": name, "dir": isDirectory, "link": path.isEmpty ? name : path + "/" + name,
-                "mode": Format.mode(info.st_mode), "size": String(info.st_size), "mtime": Format.utc(Double(info.st_mtim.tv_sec), short: true),
+                "name": entry.name, "dir": entry.isDirectory,
+                "url": URLPath.join(entry.isDirectory ? "browse" : "file", id, link), "downloadURL": URLPath.join("download", id, link),
+                "mode": Format.mode(entry.mode), "size": entry.isDirectory ? "" : Format.bytes(entry.size),
+                "mtime": Format.utc(entry.modified, short: true),
             ])
         }
-        return page("browse", ["taskID": id, "path": path, "exists": true, "entries": entries])
+        var context = base.merging([
+            "exists": true, "entries": entries, "first": start, "last": max(start, min(total, start + pageSize) - 1),
+            "total": total,
+        ]) { $1 }
+        let here = URLPath.join("browse", id, path)
+        if start > 0 { context["previous"] = here + "?offset=\(max(0, start - pageSize))" }
+        if start < total - pageSize { context["next"] = here + "?offset=\(start + pageSize)" }
+        return page("browse", context)
     }
+}
 
-    func pathEscape(_ text: String) -> String {
+/// Links built from URL-escaped parts.
+enum URLPath {
+    /// Percent-encodes everything but unreserved characters (and `/` when `keepSlash`).
+    static func escape(_ text: String, keepSlash: Bool = true) -> String {
         var out = ""
         for byte in text.utf8 {
             let character = Character(Unicode.Scalar(byte))
-            if character.isASCII && (character.isLetter || character.isNumber || "-._~/".contains(character)) {
+            if byte < 0x80 && (character.isLetter || character.isNumber || "-._~".contains(character) || (keepSlash && byte == 0x2F)) {
                 out.append(character)
             } else {
                 out += "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
             }
         }
         return out
+    }
+
+    /// `/<route>/<escaped task id>[/<escaped path>]`.
+    static func join(_ route: String, _ taskID: String, _ path: String = "") -> String {
+        "/\(route)/\(escape(taskID, keepSlash: false))" + (path.isEmpty ? "" : "/" + escape(path))
+    }
+
+    /// `/<route>/<escaped task id>/<escaped process>`: both parts single components.
+    static func components(_ route: String, _ taskID: String, _ name: String) -> String {
+        "/\(route)/\(escape(taskID, keepSlash: false))/\(escape(name, keepSlash: false))"
+    }
+
+    static func task(_ id: String) -> String { "/task/\(escape(id, keepSlash: false))" }
+
+    static func log(_ id: String, _ process: String, _ run: Int, _ type: String) -> String {
+        "/logs/\(escape(id, keepSlash: false))/\(escape(process, keepSlash: false))/\(run)/\(type)"
+    }
+
+    static func logData(_ id: String, _ process: String, _ run: Int, _ type: String) -> String {
+        "/logdata/\(escape(id, keepSlash: false))/\(escape(process, keepSlash: false))/\(run)/\(type)"
     }
 }

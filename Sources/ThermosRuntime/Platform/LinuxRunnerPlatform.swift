@@ -17,7 +17,9 @@ struct StandbyCoordinator {
 public final class LinuxRunnerPlatform: RunnerPlatform {
     /// The signals the runner takes through its signalfd. Block them (`blockRunnerSignals`)
     /// before any thread exists, so that every thread inherits the mask.
-    public static let runnerSignals: [Int32] = [SIGCHLD, SIGINT, SIGTERM, SIGUSR1, SIGUSR2]
+    /// As PID 1 of a container a signal the process neither blocks nor handles is dropped, so
+    /// SIGQUIT is taken here too.
+    public static let runnerSignals: [Int32] = [SIGCHLD, SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2]
 
     let epoll: Int32
     let timer: Int32
@@ -163,6 +165,8 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
             switch signal {
             case SIGINT, SIGTERM, SIGUSR1: events.append(.killRequested)
             case SIGUSR2: events.append(.loseRequested)
+            // SIGQUIT kills at once: a second kill request cuts a staged kill's wait to zero.
+            case SIGQUIT: events += [.killRequested, .killRequested]
             default: break
             }
         }

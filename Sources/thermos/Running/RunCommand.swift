@@ -158,7 +158,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let launchTime = wallClock()
-        let ports = try parsePorts(flags.ports)
+        let ports = try bindingFreePorts(parsePorts(flags.ports))
         let template: TaskTemplate
         let account: RunAccount
         let evaluated: TaskConfig
