@@ -25,6 +25,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // Observer: Hummingbird without its default traits links only FoundationEssentials.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
@@ -43,10 +44,29 @@ let package = Package(
             name: "CThermosSys",
             cSettings: [.define("_GNU_SOURCE")]
         ),
+        // The one platform layer (no Foundation): /proc snapshots, spawning, inotify, the wall
+        // clock, file helpers; every syscall result checked. Used by the runner, coordinator and tests.
+        .target(
+            name: "ThermosPlatform",
+            dependencies: ["CThermosSys", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strictSettings
+        ),
+        // swift-log with the original's glog line shape (no Foundation).
+        .target(
+            name: "ThermosLogging",
+            dependencies: ["ThermosPlatform", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         // Pure core: checkpoint codec, RecordIO, replay, path layout. No Foundation (the coordinator links it).
         .target(
             name: "ThermosCheckpoint",
-            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")],
+            dependencies: ["ThermosPlatform", .product(name: "OrderedCollections", package: "swift-collections")],
+            swiftSettings: strictSettings
+        ),
+        // The runner↔coordinator protocol (`CoordinatorInvocation`), shared by both sides. No Foundation.
+        .target(
+            name: "ThermosCoordination",
+            dependencies: ["ThermosCheckpoint"],
             swiftSettings: strictSettings
         ),
         // Pure core: schema, JSON/YAML loading, templating, validation, combinators.
@@ -70,15 +90,16 @@ let package = Package(
         .target(
             name: "ThermosRuntime",
             dependencies: [
-                "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner", "CThermosSys",
+                "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner", "ThermosPlatform", "ThermosCoordination", "CThermosSys",
                 .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
         // One run of one process: no Foundation, synchronous main, static stdlib in release.
         .executableTarget(
             name: "thermos-coordinator",
-            dependencies: ["ThermosCheckpoint", "CThermosSys"],
+            dependencies: ["ThermosCheckpoint", "ThermosCoordination", "ThermosPlatform", "CThermosSys"],
             swiftSettings: strictSettings,
             linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
         ),
@@ -144,8 +165,9 @@ let package = Package(
         .executableTarget(
             name: "thermos",
             dependencies: [
-                "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner", "ThermosRuntime", "CThermosSys",
-                "ThermosMonitor", "ThermosSlurm",
+                "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner", "ThermosRuntime", "ThermosPlatform", "CThermosSys",
+                "ThermosLogging", "ThermosMonitor", "ThermosSlurm",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
@@ -154,12 +176,20 @@ let package = Package(
         // Helpers for the test suites only: fixture paths, temp dirs, spawning commands.
         .target(
             name: "ThermosTestSupport",
-            dependencies: ["CThermosSys", "ThermosCheckpoint", .product(name: "OrderedCollections", package: "swift-collections")],
+            dependencies: ["CThermosSys", "ThermosCheckpoint", "ThermosPlatform", .product(name: "OrderedCollections", package: "swift-collections")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "ThermosCheckpointTests",
             dependencies: ["ThermosCheckpoint", "ThermosTestSupport", .product(name: "OrderedCollections", package: "swift-collections")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ThermosPlatformTests",
+            dependencies: [
+                "ThermosPlatform", "ThermosCoordination", "ThermosLogging", "ThermosCheckpoint", "ThermosTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -175,7 +205,7 @@ let package = Package(
         .testTarget(
             name: "ThermosRuntimeTests",
             dependencies: [
-                "ThermosRuntime", "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner", "ThermosTestSupport",
+                "ThermosRuntime", "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner", "ThermosPlatform", "ThermosTestSupport",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             swiftSettings: strictSettings
@@ -183,7 +213,7 @@ let package = Package(
         .testTarget(
             name: "ThermosCLITests",
             dependencies: [
-                "thermos", "thermos-coordinator", "thermos-observer", "ThermosCheckpoint", "ThermosTestSupport",
+                "thermos", "thermos-coordinator", "thermos-observer", "ThermosCheckpoint", "ThermosPlatform", "ThermosTestSupport",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             swiftSettings: strictSettings

@@ -2,14 +2,24 @@
 /// transition requires. The original Python planner `assert`s in these places; here the caller
 /// gets a typed error naming the process, the state it had to be in and the state it was in.
 public struct PlannerError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// Which precondition was violated.
-    public enum Code: String, Sendable, Hashable {
+    /// Which precondition was violated (extensible: new codes do not break callers' switches).
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private let name: String
+        /// What the process had to be for the transition.
+        let expected: String
+        private init(_ name: String, expected: String) {
+            self.name = name
+            self.expected = expected
+        }
+
+        public var description: String { name }
+
         /// `setRunning` of a process that is neither running nor runnable
         /// (finished, failed, waiting on unfinished prerequisites, or unknown).
-        case notRunnable
+        public static let notRunnable = Code("notRunnable", expected: "running or runnable")
         /// `setFinished`, `setFailed`, `reset` (or a `TaskPlanner` outcome such as `addSuccess`,
         /// `addFailure`, `lost`) of a process that is not running.
-        case notRunning
+        public static let notRunning = Code("notRunning", expected: "running")
     }
 
     /// Which precondition was violated.
@@ -27,12 +37,7 @@ public struct PlannerError: Error, Sendable, Hashable, CustomStringConvertible {
         self.code = code
         self.process = process
         self.actualState = actualState
-        let expected: String
-        switch code {
-        case .notRunnable: expected = "running or runnable"
-        case .notRunning: expected = "running"
-        }
-        self.message = "Cannot \(operation) process \(process): expected it to be \(expected), but it is \(actualState)"
+        self.message = "Cannot \(operation) process \(process): expected it to be \(code.expected), but it is \(actualState)"
     }
 
     /// The message.

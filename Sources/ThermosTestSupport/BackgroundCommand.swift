@@ -1,5 +1,5 @@
-import CThermosSys
 import Glibc
+import ThermosPlatform
 
 /// A command started in the background for a test (e.g. a runner to be signalled or killed):
 /// stdout and stderr go to files, the child gets a clean signal state.
@@ -15,17 +15,6 @@ public final class BackgroundCommand: @unchecked Sendable {
     public init(_ arguments: [String], environment extra: [String: String] = [:], outputPrefix: String) {
         stdoutPath = outputPrefix + ".stdout"
         stderrPath = outputPrefix + ".stderr"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        cthermos_spawn_addclosefrom(&actions, 3)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        cthermos_spawnattr_clean_signals(&attributes, nil, 0, 0)
         var environment: [String: String] = [:]
         var pointer = environ
         while let entry = pointer.pointee {
@@ -36,15 +25,18 @@ public final class BackgroundCommand: @unchecked Sendable {
             pointer += 1
         }
         environment.merge(extra) { $1 }
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+        var request = SpawnRequest(executable: arguments[0], arguments: arguments, environment: environment.map { "\($0.key)=\($0.value)" })
+        request.searchPath = true
+        request.descriptors = [
+            0: .open("/dev/null", flags: O_RDONLY),
+            1: .open(stdoutPath, flags: O_WRONLY | O_CREAT | O_TRUNC), 2: .open(stderrPath, flags: O_WRONLY | O_CREAT | O_TRUNC),
+        ]
+        let child: pid_t
+        do {
+            child = try request.spawn()
+        } catch {
+            preconditionFailure("cannot start \(arguments[0]): \(error)")
         }
-        var child: pid_t = 0
-        let result = posix_spawnp(&child, arguments[0], &actions, &attributes, argv, envp)
-        precondition(result == 0, "cannot start \(arguments[0]): errno \(result)")
         pid = child
     }
 

@@ -1,5 +1,6 @@
 import CThermosSys
 import Glibc
+import ThermosPlatform
 
 /// The outcome of a finished command.
 public struct CommandResult: Sendable {
@@ -24,44 +25,24 @@ public enum CommandRunner {
         guard cthermos_pipe2(&outPipe, O_CLOEXEC) == 0, cthermos_pipe2(&errPipe, O_CLOEXEC) == 0 else {
             return CommandResult(status: -1, stdout: "", stderr: "pipe failed: errno \(errno)")
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        if let directory { cthermos_spawn_addchdir(&actions, directory) }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        cthermos_spawnattr_clean_signals(&attributes, nil, 0, 0)
-
-        var environmentStrings: [String] = []
-        if let environment {
-            environmentStrings = environment.map { "\($0.key)=\($0.value)" }
-        } else {
-            var pointer = environ
-            while let entry = pointer.pointee {
-                environmentStrings.append(String(cString: entry))
-                pointer += 1
-            }
-        }
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environmentStrings.map { strdup($0) } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
-        close(outPipe[1])
-        close(errPipe[1])
-        guard spawned == 0 else {
+        var environmentStrings: [String]?
+        if let environment { environmentStrings = environment.map { "\($0.key)=\($0.value)" } }
+        var request = SpawnRequest(executable: arguments[0], arguments: arguments, environment: environmentStrings)
+        request.searchPath = true
+        request.descriptors = [0: .open("/dev/null", flags: O_RDONLY), 1: .inherit(outPipe[1]), 2: .inherit(errPipe[1])]
+        request.directory = directory
+        let pid: pid_t
+        do {
+            pid = try request.spawn()
+        } catch {
+            close(outPipe[1])
+            close(errPipe[1])
             close(outPipe[0])
             close(errPipe[0])
-            return CommandResult(status: -1, stdout: "", stderr: "spawn \(arguments[0]) failed: errno \(spawned)")
+            return CommandResult(status: -1, stdout: "", stderr: "spawn \(arguments[0]) failed: \(error)")
         }
+        close(outPipe[1])
+        close(errPipe[1])
         var (stdout, stderr, timedOut) = drain(outPipe[0], errPipe[0], deadline: monotonicNow() + timeout)
         if timedOut {
             kill(pid, SIGKILL)

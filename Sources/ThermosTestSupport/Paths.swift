@@ -1,4 +1,5 @@
 import Glibc
+import ThermosPlatform
 
 /// Locations the tests need: the repository, the shared fixtures, and the built binaries.
 public enum TestPaths {
@@ -22,9 +23,6 @@ public enum TestPaths {
 extension TestPaths {
     /// A binary built next to the running test bundle (e.g. `thermos` in `.build/debug`).
     public static func builtBinary(_ name: String) -> String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        let executable = count > 0 ? String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
-        return String(executable[..<(executable.lastIndex(of: "/") ?? executable.endIndex)]) + "/" + name
+        Files.directory(of: Files.currentExecutable) + "/" + name
     }
 }

@@ -1,5 +1,7 @@
 import CThermosSys
 import Glibc
+import ThermosCoordination
+import ThermosPlatform
 
 /// The command's stdout/stderr: fds handed to the child, plus pipes and sinks when relayed.
 struct CommandOutputs {
@@ -25,19 +27,19 @@ extension Coordinator {
         let stdoutPath = options.logDirectory + "/stdout"
         let stderrPath = options.logDirectory + "/stderr"
         switch (options.destination, options.mode) {
-        case ("file", "standard"):
+        case (.file, .standard):
             let out = try LogSink.open(stdoutPath, truncate: false, owner: owner)
             let err = try LogSink.open(stderrPath, truncate: false, owner: owner)
             return CommandOutputs(childStdout: out, childStderr: err, closeAfterSpawn: [out, err])
-        case ("console", _):
+        case (.console, _):
             return CommandOutputs(childStdout: 1, childStderr: 2)
-        case ("none", _):
+        case (.none, _):
             let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
             return CommandOutputs(childStdout: null, childStderr: null, closeAfterSpawn: [null])
         default:
             // file+rotate, both: relay through pipes.
-            let rotation = options.mode == "rotate" ? (options.rotateSize, options.rotateBackups) : nil
-            let tee = options.destination == "both"
+            let rotation = options.mode == .rotate ? (options.rotateSize, options.rotateBackups) : nil
+            let tee = options.destination == .both
             let out = try LogSink(path: stdoutPath, console: tee ? 1 : nil, rotation: rotation, owner: owner)
             let err = try LogSink(path: stderrPath, console: tee ? 2 : nil, rotation: rotation, owner: owner)
             var outPipe: [Int32] = [0, 0]
@@ -99,30 +101,13 @@ extension Coordinator {
     /// `posix_spawn`s `/bin/bash -c <cmdline>` in our session and process group, with a clean
     /// signal state and only fds 0–2.
     func spawnCommand(outputs: CommandOutputs, environment: [String], directory: String) throws(CoordinatorFailure) -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, outputs.stdin, 0)
-        posix_spawn_file_actions_adddup2(&actions, outputs.childStdout, 1)
-        posix_spawn_file_actions_adddup2(&actions, outputs.childStderr, 2)
-        cthermos_spawn_addchdir(&actions, directory)
-        cthermos_spawn_addclosefrom(&actions, 3)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        cthermos_spawnattr_clean_signals(&attributes, nil, 0, 0)
-
-        let arguments: [String] = ["/bin/bash", "-c", options.cmdline]
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup($0) } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+        var request = SpawnRequest(executable: "/bin/bash", arguments: ["/bin/bash", "-c", options.cmdline], environment: environment)
+        request.descriptors = [0: .inherit(outputs.stdin), 1: .inherit(outputs.childStdout), 2: .inherit(outputs.childStderr)]
+        request.directory = directory
+        do {
+            return try request.spawn()
+        } catch {
+            throw .system("cannot start /bin/bash: \(error)")
         }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, "/bin/bash", &actions, &attributes, argv, envp)
-        guard result == 0 else { throw .system("cannot start /bin/bash: \(describeErrno(result))") }
-        return pid
     }
 }

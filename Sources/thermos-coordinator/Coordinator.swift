@@ -1,18 +1,19 @@
 import CThermosSys
 import Glibc
 import ThermosCheckpoint
+import ThermosCoordination
+import ThermosPlatform
 
 /// One run of one process: waits for the runner's FORKED record, prepares identity, environment
 /// and logs, runs `/bin/bash -c <cmdline>`, and records RUNNING and the end of the run in its
 /// coordinator stream (reference §1.6, DESIGN §4).
 struct Coordinator {
-    let options: CoordinatorOptions
+    let options: CoordinatorInvocation
     let stream: CheckpointWriter
 
-    init(options: CoordinatorOptions) {
+    init(options: CoordinatorInvocation) {
         self.options = options
-        let policy = SyncPolicy(rawValue: options.fsync) ?? .always
-        stream = CheckpointWriter(adopting: 3, path: options.checkpoint, policy: policy)
+        stream = CheckpointWriter(adopting: 3, path: options.checkpoint, policy: options.fsync)
     }
 
     /// The runner sends SIGTERM to our whole process group in CLEANING: the command must get
@@ -49,8 +50,8 @@ struct Coordinator {
         let message = "thermos-coordinator: cannot start process \(options.process): \(failure.message)\n"
         let log = open(options.logDirectory + "/stderr", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         if log >= 0 {
-            var text = message
-            text.withUTF8 { writeAll(log, UnsafeRawBufferPointer($0)) }
+            // Best effort: the failure is recorded and printed whether or not the log takes it.
+            try? Files.writeAll(log, message)
             close(log)
         }
         record(ProcessStatus(seq: options.seq + 1, process: options.process, state: .running, startTime: now, pid: getpid()))
@@ -145,28 +146,17 @@ struct Coordinator {
     }
 
     private func prepareLogDirectory(owner: (uid_t, gid_t)?) throws(CoordinatorFailure) {
-        guard options.destination != "none" && options.destination != "console" else { return }
-        try Self.makeDirectories(options.logDirectory)
+        guard options.destination != .none && options.destination != .console else { return }
+        do {
+            try Files.makeDirectories(options.logDirectory)
+        } catch {
+            throw .system("cannot create log directory \(options.logDirectory): \(error)")
+        }
         if let (uid, gid) = owner { _ = chown(options.logDirectory, uid, gid) }
-    }
-}
-
-extension Coordinator {
-    /// `mkdir -p`, trying the deepest directory first (usually only the last two are missing).
-    static func makeDirectories(_ path: String) throws(CoordinatorFailure) {
-        if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
-        guard errno == ENOENT, let slash = path.lastIndex(of: "/"), slash != path.startIndex else {
-            throw .system("cannot create log directory \(path): \(describeErrno(errno))")
-        }
-        try makeDirectories(String(path[..<slash]))
-        if mkdir(path, 0o755) != 0 && errno != EEXIST {
-            throw .system("cannot create log directory \(path): \(describeErrno(errno))")
-        }
     }
 }
 
 /// Writes one line to our stderr.
 func printError(_ message: String) {
-    var line = message + "\n"
-    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    try? Files.writeAll(2, message + "\n")
 }

@@ -1,4 +1,5 @@
 import Glibc
+import ThermosPlatform
 
 /// Where one of the command's output streams goes when the coordinator relays it through a pipe
 /// (`rotate` mode, destinations `both` and `none`).
@@ -72,17 +73,10 @@ final class LogSink {
     }
 }
 
-/// Writes all of `bytes` to `fd`, retrying on EINTR and short writes; gives up on other errors.
+/// Writes all of `bytes` to `fd` (EINTR and short writes retried). A log that cannot take more
+/// (disk full) loses output rather than stopping the command, as with the original's file logs.
 func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
-    var offset = 0
-    while offset < bytes.count {
-        let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-        if written < 0 {
-            if errno == EINTR { continue }
-            return
-        }
-        offset += written
-    }
+    try? Files.writeAll(fd, bytes)
 }
 
 /// Relays the command's piped stdout/stderr into their sinks until both pipes reach EOF.

@@ -1,5 +1,6 @@
 import CThermosSys
 import Glibc
+import ThermosCoordination
 
 // thermos-coordinator: started by the runner for one run of one process. A plain synchronous
 // main (no Foundation, no concurrency), so identity changes happen while we are single-threaded.
@@ -12,15 +13,17 @@ if arguments.count == 2 && arguments[1] == "--standby" {
     guard let assigned = Standby.awaitAssignment() else { exit(0) }
     arguments = [arguments[0]] + assigned
 }
-switch CoordinatorOptions.parse(arguments) {
-case .failure(let failure):
+let invocation: CoordinatorInvocation
+do {
+    invocation = try CoordinatorInvocation(arguments: Array(arguments.dropFirst()))
+} catch {
+    let failure = CoordinatorFailure.usage(error.message)
     printError("thermos-coordinator: \(failure.message)")
     exit(failure.exitStatus)
-case .success(let options):
-    do {
-        try Coordinator(options: options).run()
-    } catch {
-        printError("thermos-coordinator[\(options.process)]: \(error.message)")
-        exit(error.exitStatus)
-    }
+}
+do {
+    try Coordinator(options: invocation).run()
+} catch {
+    printError("thermos-coordinator[\(invocation.process)]: \(error.message)")
+    exit(error.exitStatus)
 }

@@ -1,4 +1,6 @@
-import ArgumentParser
+public import ArgumentParser
+public import Logging
+import ThermosLogging
 
 /// `thermos`: run and inspect Thermos tasks on this machine.
 @main
@@ -16,4 +18,34 @@ struct Thermos: ParsableCommand {
             SetupDSLCommand.self, SubmitCommand.self, JobsCommand.self, CancelCommand.self,
         ]
     )
+
+    /// Parses, sets up logging (glog lines on stderr at the command's `--log-level`), runs.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            ThermosLogging.bootstrap(level: (command as? any LogLevelOption)?.logLevel ?? .info)
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// A command with a `--log-level` flag.
+protocol LogLevelOption {
+    var logLevel: Logger.Level { get }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+extension RunCommand: LogLevelOption {
+    var logLevel: Logger.Level { flags.processOptions.logLevel }
+}
+
+extension SimplerunCommand: LogLevelOption {
+    var logLevel: Logger.Level { flags.processOptions.logLevel }
+}
+
+extension RunnerCommand: LogLevelOption {
+    var logLevel: Logger.Level { processOptions.logLevel }
 }

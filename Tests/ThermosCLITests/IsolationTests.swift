@@ -4,7 +4,10 @@ import ThermosCheckpoint
 import ThermosTestSupport
 
 /// Running processes as another user and inside a chroot (root only, reference §1.6).
-@Suite(.enabled(if: geteuid() == 0, "needs root"), .timeLimit(.minutes(1)))
+// The limit counts from when a test is scheduled: in a full run the long blocking suites (chaos,
+// power loss, setup-dsl) can hold both cooperative threads for a minute and more before these
+// ~1 s tests get one (seen: all three "exceeded 60 s" and finished together at 92.5 s).
+@Suite(.enabled(if: geteuid() == 0, "needs root"), .timeLimit(.minutes(5)))
 struct IsolationTests {
     @Test func processesRunAsTheRequestedUser() throws {
         let fixture = RunnerFixture()

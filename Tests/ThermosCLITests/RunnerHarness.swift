@@ -2,6 +2,7 @@ import Glibc
 import OrderedCollections
 import ThermosCheckpoint
 import ThermosTestSupport
+import ThermosPlatform
 
 /// A temporary checkpoint root and sandbox for one runner scenario, with helpers to run
 /// `thermos` on it and read back what the runner recorded.
@@ -82,8 +83,5 @@ struct RunnerFixture {
 
 /// True if a process with this pid exists (zombies count as gone).
 func isAlive(_ pid: Int32) -> Bool {
-    guard let stat = readBytes("/proc/\(pid)/stat") else { return false }
-    let text = String(decoding: stat, as: UTF8.self)
-    guard let close = text.lastIndex(of: ")") else { return false }
-    return text[text.index(close, offsetBy: 2)] != "Z"
+    ProcessTable.isAlive(pid)
 }

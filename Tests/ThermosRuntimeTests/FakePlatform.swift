@@ -97,16 +97,12 @@ final class FakePlatform: RunnerPlatform {
         try! writer.close()
     }
 
-    func watchCoordinator(process: String, pid: Int32, forkTime: Double) {}
+    func watchCoordinator(process: String, pid: Int32, forkTime: Double) -> Bool { live[pid] != nil }
     func watchStream(path: String) {}
 
     func scan(_ run: ProcessStatus, owner: ProcessOwner) -> ProcessScan {
         guard let pid = run.coordinatorPid, let entry = live[pid] else { return ProcessScan() }
         return ProcessScan(coordinatorPid: pid, pid: run.pid == entry.pid ? entry.pid : nil)
-    }
-
-    func isCoordinatorAlive(_ run: ProcessStatus, owner: ProcessOwner) -> Bool {
-        run.coordinatorPid.map { live[$0] != nil } ?? false
     }
 
     func terminate(_ run: ProcessStatus, owner: ProcessOwner) {
@@ -115,10 +111,10 @@ final class FakePlatform: RunnerPlatform {
         if !entry.ignoresTerm { schedule(clock + 0.002, .end(pid, code: -15)) }
     }
 
-    func kill(_ run: ProcessStatus, owner: ProcessOwner) -> Bool {
-        guard let pid = run.coordinatorPid, live[pid] != nil else { return false }
-        live[pid] = nil
-        return true
+    func kill(_ run: ProcessStatus, owner: ProcessOwner) -> ProcessScan {
+        let scan = scan(run, owner: owner)
+        if let pid = run.coordinatorPid { live[pid] = nil }
+        return scan
     }
 
     func signalOrphans(_ signal: Int32, sparing coordinators: Set<Int32>) {}

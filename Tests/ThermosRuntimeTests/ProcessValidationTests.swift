@@ -1,5 +1,6 @@
 import Testing
 @testable import ThermosRuntime
+import ThermosPlatform
 
 /// `this_is_really_our_pid` (reference §6.13) and `/proc` parsing.
 struct ProcessValidationTests {

@@ -122,17 +122,7 @@ public final class CheckpointWriter {
     }
 
     private func writeAll(_ bytes: [UInt8]) throws(CheckpointError) {
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { buffer in
-                write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-            }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw FileIO.error("write", path: path, errno: errno)
-            }
-            written += count
-        }
+        try FileIO.writeAll(descriptor, bytes, path: path)
     }
 
     /// Makes every appended record durable (`fdatasync`). A no-op when nothing is pending.

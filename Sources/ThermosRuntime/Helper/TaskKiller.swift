@@ -1,5 +1,6 @@
 import Glibc
 import OrderedCollections
+public import Logging
 public import ThermosCheckpoint
 
 /// Kills a task from outside its runner, through its checkpoint alone (the original's
@@ -11,7 +12,7 @@ public enum TaskKiller {
     @discardableResult
     public static func kill(
         taskID: String, root: String, platform: any RunnerPlatform, terminal: TaskState = .killed,
-        log: (String) -> Void = { _ in }
+        logger: Logger = Logger(label: "kill")
     ) throws(RunnerError) -> TaskState {
         let path = TaskPath.runnerCheckpoint(root: root, taskID: taskID)
         var state = RunnerState()
@@ -23,11 +24,11 @@ public enum TaskKiller {
             }
         }
         guard !state.statuses.isEmpty else {
-            log("Task has uninitialized TaskState - forcibly finalizing")
-            try finalizeIfActive(root: root, taskID: taskID)
+            logger.info("Task has uninitialized TaskState - forcibly finalizing")
+            try TaskFiles.finalizeIfActive(root: root, taskID: taskID)
             return terminal
         }
-        let writer = try RunnerLock.open(path, policy: .always, force: true, state: state, platform: platform, log: log)
+        let writer = try RunnerLock.open(path, policy: .always, force: true, state: state, platform: platform, logger: logger)
         defer { try? writer.close() }
         // The runner may have died before muxing what its coordinators recorded: fold that in first.
         let dispatcher = CheckpointDispatcher()
@@ -48,7 +49,7 @@ public enum TaskKiller {
             }
         }
         if let current = state.taskState, current.isTerminal {
-            try finalizeIfActive(root: root, taskID: taskID)
+            try TaskFiles.finalizeIfActive(root: root, taskID: taskID)
             return current
         }
         let owner = ProcessOwner(uid: state.header?.uid, user: state.header?.user)
@@ -58,28 +59,27 @@ public enum TaskKiller {
                 runnerPid: platform.runnerPid, runnerUid: platform.runnerUid))
         }
         try record(taskStatus(.active))
-        for name in state.processes.keys {
-            guard let last = state.processes[name]?.last, let seq = last.seq, !(last.state?.isTerminal ?? true) else { continue }
-            if platform.kill(last, owner: owner) {
+        // SIGKILL first (a helper cannot stage anything), then conclude by the one kill policy.
+        var scans: [String: ProcessScan] = [:]
+        for (name, runs) in state.processes {
+            if let last = runs.last { scans[name] = platform.kill(last, owner: owner) }
+        }
+        for verdict in KillPolicy.verdicts(state, scans: scans) {
+            guard let seq = verdict.run.seq else { continue }
+            switch verdict.kind {
+            case .leftovers:
+                continue
+            case .killed:
                 try record(.processStatus(ProcessStatus(
-                    seq: seq + 1, process: name, state: .killed, stopTime: platform.now(), returnCode: -9)))
-            } else if last.state != .waiting {
-                try record(.processStatus(ProcessStatus(seq: seq + 1, process: name, state: .lost)))
+                    seq: seq + 1, process: verdict.process, state: .killed, stopTime: platform.now(),
+                    returnCode: KillPolicy.helperKillReturnCode)))
+            case .lost:
+                try record(.processStatus(ProcessStatus(seq: seq + 1, process: verdict.process, state: .lost)))
             }
         }
-        // Leftovers of processes that already ended.
-        for runs in state.processes.values {
-            if let last = runs.last { _ = platform.kill(last, owner: owner) }
-        }
         try record(taskStatus(terminal))
-        try finalizeIfActive(root: root, taskID: taskID)
+        try TaskFiles.finalizeIfActive(root: root, taskID: taskID)
         return terminal
-    }
-
-    static func finalizeIfActive(root: String, taskID: String) throws(RunnerError) {
-        if TaskFiles.exists(TaskPath.taskFile(root: root, taskID: taskID, state: .active)) {
-            try TaskFiles.finalize(root: root, taskID: taskID)
-        }
     }
 
     /// The pid of a live runner holding `taskID`'s checkpoint lock, or nil.

@@ -6,11 +6,12 @@ import Glibc
 /// started, no FORKED yet), `after-forked:<p>` (FORKED recorded, coordinator not released),
 /// `after-end:<p>` (the run's end muxed, successor not started), `after-terminal:<state>` (the
 /// terminal task state recorded, e.g. `after-terminal:success`; finalization not yet done).
-enum CrashPoint {
+extension CrashPoint {
     static let requested: String? = getenv("THERMOS_CRASH_AT").map { String(cString: $0) }
 
-    static func reach(_ point: String, process: String) {
-        guard let requested, requested == "\(point):\(process)" else { return }
+    /// SIGKILLs this process if `THERMOS_CRASH_AT` is `<self>:<process>`.
+    func reach(process: String) {
+        guard let requested = Self.requested, requested == "\(rawValue):\(process)" else { return }
         kill(getpid(), SIGKILL)
     }
 }

@@ -1,7 +1,9 @@
 import CThermosSys
 import Glibc
+import ThermosPlatform
 public import ThermosCheckpoint
 import ThermosConfig
+import ThermosCoordination
 
 // Starting a coordinator (reference §1.6 "Fork protocol", DESIGN §4): lock its stream, hand it
 // to a coordinator (the pre-started standby over its socket with SCM_RIGHTS, or a new one spawned
@@ -35,7 +37,7 @@ extension LinuxRunnerPlatform {
             close(channel.socket)
             spawnStandby()
         }
-        CrashPoint.reach("after-spawn", process: request.process)
+        CrashPoint.afterSpawn.reach(process: request.process)
         let forked = ProcessStatus(
             seq: request.seq, process: request.process, state: .forked, coordinatorPid: channel.pid, forkTime: forkTime)
         do {
@@ -45,7 +47,7 @@ extension LinuxRunnerPlatform {
             Glibc.kill(channel.pid, SIGKILL)
             throw RunnerError(.checkpoint, "cannot record FORKED for \(request.process): \(error)", errno: error.errno)
         }
-        CrashPoint.reach("after-forked", process: request.process)
+        CrashPoint.afterForked.reach(process: request.process)
         var byte: UInt8 = 1
         _ = write(channel.socket, &byte, 1)
         watchCoordinator(process: request.process, pid: channel.pid, forkTime: forkTime)
@@ -104,19 +106,23 @@ extension LinuxRunnerPlatform {
 
     /// The coordinator command line of a run (after the binary path).
     private func coordinatorArguments(_ request: CoordinatorLaunch, forkTime: Double) -> [String] {
-        var arguments = [
-            "--checkpoint", request.checkpointPath, "--handshake-fd", "4",
-            "--process", request.process, "--seq", String(request.seq), "--fork-time", "\(forkTime)",
-            "--cmdline", request.cmdline, "--sandbox", request.sandbox, "--log-dir", request.logDirectory,
-            "--logger-destination", request.logging.destination.rawValue, "--logger-mode", request.logging.mode.rawValue,
-            "--rotate-size", String(request.logging.rotateSize), "--rotate-backups", String(request.logging.rotateBackups),
-            "--fsync", request.fsync.rawValue,
-        ]
-        if let user = request.user { arguments += ["--user", user] }
-        if let (name, home) = Self.runnerAccount { arguments += ["--runner-user", name, "--runner-home", home] }
-        if request.chroot { arguments.append("--chroot") }
-        if request.preserveEnvironment { arguments.append("--preserve-env") }
-        return arguments
+        var invocation = CoordinatorInvocation(
+            checkpoint: request.checkpointPath, process: request.process, seq: request.seq, forkTime: forkTime,
+            cmdline: request.cmdline, sandbox: request.sandbox, logDirectory: request.logDirectory)
+        invocation.handshakeFD = 4
+        invocation.user = request.user
+        invocation.chroot = request.chroot
+        invocation.preserveEnvironment = request.preserveEnvironment
+        invocation.destination = CoordinatorInvocation.Destination(request.logging.destination)
+        invocation.mode = CoordinatorInvocation.Mode(request.logging.mode)
+        invocation.rotateSize = request.logging.rotateSize
+        invocation.rotateBackups = request.logging.rotateBackups
+        invocation.fsync = request.fsync
+        if let (name, home) = Self.runnerAccount {
+            invocation.runnerUser = name
+            invocation.runnerHome = home
+        }
+        return invocation.arguments
     }
 
     /// Opens the coordinator stream and takes its lock. A coordinator orphaned by a runner crash
@@ -142,38 +148,19 @@ extension LinuxRunnerPlatform {
         guard cthermos_seqpacket_pair(&pair) == 0 else {
             throw RunnerError(.launch, "cannot create the coordinator socket: \(String(cString: strerror(errno)))")
         }
-        // Move the inherited fds above 4 so the dup2s onto 3 and 4 cannot clobber each other.
-        let childSocket = fcntl(pair[1], F_DUPFD_CLOEXEC, 10)
-        close(pair[1])
-        let streamFD = stream.map { fcntl($0, F_DUPFD_CLOEXEC, 10) }
-        defer {
-            close(childSocket)
-            if let streamFD { close(streamFD) }
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        if let streamFD { posix_spawn_file_actions_adddup2(&actions, streamFD, 3) }
-        posix_spawn_file_actions_adddup2(&actions, childSocket, 4)
-        cthermos_spawn_addclosefrom(&actions, 5)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
+        defer { close(pair[1]) }
+        var request = SpawnRequest(executable: coordinatorPath, arguments: [coordinatorPath] + arguments)
+        request.descriptors = [0: .open("/dev/null", flags: O_RDONLY), 4: .inherit(pair[1])]
+        if let stream { request.descriptors[3] = .inherit(stream) }
+        request.newSession = true
         // TERM/INT/HUP start blocked: a CLEANING SIGTERM to the group must not kill a coordinator
         // that has not yet set them to be ignored (it unblocks them after).
-        let blocked: [Int32] = [SIGTERM, SIGINT, SIGHUP]
-        cthermos_spawnattr_clean_signals(&attributes, blocked, Int32(blocked.count), cthermos_POSIX_SPAWN_SETSID)
-
-        let argv = ([coordinatorPath] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, coordinatorPath, &actions, &attributes, argv, environ)
-        guard result == 0 else {
+        request.blockedSignals = [SIGTERM, SIGINT, SIGHUP]
+        do {
+            return (try request.spawn(), pair[0])
+        } catch {
             close(pair[0])
-            throw RunnerError(.launch, "cannot start \(coordinatorPath): \(String(cString: strerror(result)))")
+            throw RunnerError(.launch, "cannot start \(coordinatorPath): \(error)", cause: error)
         }
-        return (pid, pair[0])
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import ThermosPlatform
 public import ThermosCheckpoint
 
 // Scanning and signalling the processes of a run (reference §1.7 `scan_process`,
@@ -16,13 +17,6 @@ extension LinuxRunnerPlatform {
         return scan
     }
 
-    public func isCoordinatorAlive(_ run: ProcessStatus, owner: ProcessOwner) -> Bool {
-        guard let pid = run.coordinatorPid, let forkTime = run.forkTime else { return false }
-        if pidfds.values.contains(pid) { return true }
-        if exited.contains(pid) { return false }
-        return validated(pid, owner: owner, recordedTime: forkTime) != nil
-    }
-
     public func terminate(_ run: ProcessStatus, owner: ProcessOwner) {
         let scan = scan(run, owner: owner)
         if let coordinator = scan.coordinatorPid {
@@ -32,7 +26,8 @@ extension LinuxRunnerPlatform {
         }
     }
 
-    public func kill(_ run: ProcessStatus, owner: ProcessOwner) -> Bool {
+    @discardableResult
+    public func kill(_ run: ProcessStatus, owner: ProcessOwner) -> ProcessScan {
         let scan = scan(run, owner: owner)
         var groups = Set<Int32>()
         if let coordinator = scan.coordinatorPid { groups.insert(coordinator) }
@@ -45,7 +40,7 @@ extension LinuxRunnerPlatform {
         for pid in [scan.coordinatorPid, scan.pid].compactMap({ $0 }) + scan.tree.sorted() where pid > 1 {
             Glibc.kill(pid, SIGKILL)
         }
-        return scan.isAlive
+        return scan
     }
 
     public func signalOrphans(_ signal: Int32, sparing coordinators: Set<Int32>) {

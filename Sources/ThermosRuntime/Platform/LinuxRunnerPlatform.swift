@@ -1,5 +1,6 @@
 import CThermosSys
 import Glibc
+import ThermosPlatform
 import ThermosCheckpoint
 
 /// A pre-started coordinator waiting for its assignment on `socket`.
@@ -23,11 +24,9 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
     let epoll: Int32
     let timer: Int32
     let signals: Int32
-    let inotify: Int32
+    let inotify: Inotify
     /// pidfd → coordinator pid.
     var pidfds: [Int32: Int32] = [:]
-    /// Coordinator pids known to have exited.
-    var exited: Set<Int32> = []
     var watchedStreams: Set<String> = []
     /// A coordinator started ahead of the next launch (its runtime start-up off the critical path).
     var standby: StandbyCoordinator?
@@ -61,76 +60,77 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
                 "thermos-coordinator not found at \(self.coordinatorPath): build it (swift build) or set THERMOS_COORDINATOR")
         }
         Self.blockRunnerSignals()
-        _ = cthermos_set_child_subreaper()
         var mask = sigset_t()
         sigemptyset(&mask)
         for signal in Self.runnerSignals { sigaddset(&mask, signal) }
-        epoll = cthermos_epoll_create()
-        timer = cthermos_timerfd_create()
-        signals = cthermos_signalfd(&mask)
-        inotify = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
-        guard epoll >= 0, timer >= 0, signals >= 0, inotify >= 0 else {
-            throw RunnerError(.internalError, "cannot set up the event loop: \(String(cString: strerror(errno)))")
+        do throws(PlatformError) {
+            // Double-forked leftovers of the task must stay our children (DESIGN §2.4).
+            try checked(cthermos_set_child_subreaper(), "become a child subreaper (prctl PR_SET_CHILD_SUBREAPER)")
+            epoll = try checked(cthermos_epoll_create(), "create the event loop (epoll_create1)")
+            timer = try checked(cthermos_timerfd_create(), "create the timer (timerfd_create)")
+            signals = try checked(cthermos_signalfd(&mask), "take signals through a signalfd")
+            inotify = try Inotify()
+            try checked(cthermos_epoll_add(epoll, signals, Self.signalToken), "add the signalfd to epoll")
+            try checked(cthermos_epoll_add(epoll, timer, Self.timerToken), "add the timerfd to epoll")
+            try checked(cthermos_epoll_add(epoll, inotify.descriptor, Self.inotifyToken), "add inotify to epoll")
+        } catch {
+            throw RunnerError(.internalError, "cannot set up the event loop: \(error)", cause: error)
         }
-        _ = cthermos_epoll_add(epoll, signals, Self.signalToken)
-        _ = cthermos_epoll_add(epoll, timer, Self.timerToken)
-        _ = cthermos_epoll_add(epoll, inotify, Self.inotifyToken)
     }
 
     deinit {
         retireStandby()
         for fd in pidfds.keys { close(fd) }
-        for fd in [epoll, timer, signals, inotify] where fd >= 0 { close(fd) }
+        for fd in [epoll, timer, signals] { close(fd) }
     }
 
     static func defaultCoordinatorPath() -> String {
         if let override = getenv("THERMOS_COORDINATOR"), override.pointee != 0 { return String(cString: override) }
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        let executable = count > 0 ? String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
-        return String(executable[..<(executable.lastIndex(of: "/") ?? executable.startIndex)]) + "/thermos-coordinator"
+        return Files.directory(of: Files.currentExecutable) + "/thermos-coordinator"
     }
 
     public func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+        SystemWallClock().now()
     }
 
     // MARK: - Watching
 
-    public func watchCoordinator(process: String, pid: Int32, forkTime: Double) {
-        guard !pidfds.values.contains(pid) else { return }
+    @discardableResult
+    public func watchCoordinator(process: String, pid: Int32, forkTime: Double) -> Bool {
+        guard !pidfds.values.contains(pid) else { return true }
         let fd = cthermos_pidfd_open(pid)
-        guard fd >= 0 else {
-            exited.insert(pid)
-            return
-        }
+        guard fd >= 0 else { return false }
         // A pid recorded by an earlier runner may have been reused: check it is the coordinator.
-        if let entry = ProcessTable.entry(pid), abs(entry.startTime - forkTime) < ProcessValidation.maximumStartTimeDrift {
-            pidfds[fd] = pid
-            exited.remove(pid)
-            _ = cthermos_epoll_add(epoll, fd, Self.pidfdBase + UInt64(fd))
-        } else {
+        guard let entry = ProcessTable.entry(pid), abs(entry.startTime - forkTime) < ProcessValidation.maximumStartTimeDrift,
+            cthermos_epoll_add(epoll, fd, Self.pidfdBase + UInt64(fd)) == 0
+        else {
             close(fd)
-            exited.insert(pid)
+            return false
         }
+        pidfds[fd] = pid
+        return true
     }
 
+    /// Watches a coordinator stream for new records. A stream that cannot be watched (no such
+    /// file yet: the launch creates it and watches again) is read on the next event anyway.
     public func watchStream(path: String) {
         guard !watchedStreams.contains(path) else { return }
-        if inotify_add_watch(inotify, path, UInt32(IN_MODIFY)) >= 0 { watchedStreams.insert(path) }
+        if (try? inotify.watch(path, for: .modified)) != nil { watchedStreams.insert(path) }
     }
 
     public func waitForEvents(timeout: Double) -> [RunnerEvent] {
         var events: [RunnerEvent] = []
-        _ = cthermos_timerfd_arm(timer, max(timeout, 1e-6))
+        // The timerfd gives sub-millisecond deadlines; should arming it fail, epoll's own
+        // (millisecond) timeout takes over, so the runner never sleeps past a deadline.
+        let armed = cthermos_timerfd_arm(timer, max(timeout, 1e-6)) == 0
+        let fallback = armed ? -1 : Int32(min(max(timeout, 0), 3600) * 1000) + 1
         var tokens = [UInt64](repeating: 0, count: 64)
         var count: Int32 = -1
         while count < 0 {
-            count = cthermos_epoll_wait(epoll, &tokens, Int32(tokens.count), -1)
+            count = cthermos_epoll_wait(epoll, &tokens, Int32(tokens.count), fallback)
             if count < 0 && errno != EINTR { break }
         }
+        if count == 0 { events.append(.timeout) }
         for token in tokens.prefix(Int(max(count, 0))) {
             switch token {
             case Self.signalToken:
@@ -138,18 +138,20 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
             case Self.timerToken:
                 if cthermos_timerfd_drain(timer) > 0 { events.append(.timeout) }
             case Self.inotifyToken:
-                drainInotify()
+                inotify.drain()
                 events.append(.streamChanged)
             default:
                 let fd = Int32(token - Self.pidfdBase)
                 if let pid = pidfds.removeValue(forKey: fd) {
+                    // Closing the pidfd removes it from the set anyway; the explicit removal only
+                    // keeps the set tidy, so its result does not matter.
                     _ = cthermos_epoll_remove(epoll, fd)
                     close(fd)
-                    exited.insert(pid)
                     events.append(.coordinatorExited(pid: pid))
                 }
             }
         }
+        // Disarming can only fail for a bad fd; the next wait re-arms (or falls back) anyway.
         _ = cthermos_timerfd_arm(timer, 0)
         reapChildren()
         return events
@@ -169,11 +171,6 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
             }
         }
         return events
-    }
-
-    private func drainInotify() {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while buffer.withUnsafeMutableBytes({ read(inotify, $0.baseAddress, $0.count) }) > 0 {}
     }
 
     /// Stops the standby coordinator (it exits when its socket closes) and forgets it.

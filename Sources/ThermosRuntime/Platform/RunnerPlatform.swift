@@ -1,15 +1,19 @@
+import Glibc
 public import ThermosCheckpoint
 public import ThermosConfig
+import ThermosCoordination
 
-/// Everything the runner state machine does to the outside world: the clock, coordinators,
-/// process scans and signals, and waiting for events. `LinuxRunnerPlatform` is the real one;
-/// tests drive the state machine with a fake that simulates coordinators and time.
+/// Everything the runner shell does to the outside world: the clock, coordinators, process
+/// scans and signals, task files, crash points and waiting for events. `LinuxRunnerPlatform` is
+/// the real one; tests drive `TaskRunner` with a fake that simulates coordinators and time.
 public protocol RunnerPlatform: AnyObject {
     /// Seconds since the epoch.
     func now() -> Double
     /// Pid and uid written into task status records.
     var runnerPid: Int32 { get }
     var runnerUid: Int32 { get }
+    /// The name of the user the runner runs as (processes of that user need no user switch).
+    var runnerUserName: String? { get }
 
     /// Starts a coordinator for one run: takes the coordinator stream's lock, starts it, writes
     /// its FORKED record (`request.seq`) into the coordinator stream and releases it.
@@ -18,28 +22,66 @@ public protocol RunnerPlatform: AnyObject {
 
     /// Starts watching a coordinator (exit notification) that was recorded as FORKED, whether we
     /// started it or a previous runner did.
-    func watchCoordinator(process: String, pid: Int32, forkTime: Double)
+    /// - Returns: false if it is gone already (or the pid is no longer that coordinator).
+    @discardableResult
+    func watchCoordinator(process: String, pid: Int32, forkTime: Double) -> Bool
     /// Starts watching a coordinator stream for new records.
     func watchStream(path: String)
 
     /// The validated live pids of a run (reference §1.7 `scan_process`): its coordinator, its
     /// command and the command's descendants.
     func scan(_ run: ProcessStatus, owner: ProcessOwner) -> ProcessScan
-    /// Whether the coordinator of `run` is alive (and really ours).
-    func isCoordinatorAlive(_ run: ProcessStatus, owner: ProcessOwner) -> Bool
 
     /// CLEANING: SIGTERM the run's process group (the coordinator survives it and records how
     /// the command ended).
     func terminate(_ run: ProcessStatus, owner: ProcessOwner)
     /// SIGKILL everything of the run: its process group, coordinator, command and descendants.
-    /// - Returns: true if anything was alive.
-    func kill(_ run: ProcessStatus, owner: ProcessOwner) -> Bool
+    /// - Returns: what was alive.
+    @discardableResult
+    func kill(_ run: ProcessStatus, owner: ProcessOwner) -> ProcessScan
     /// Sends `signal` to every child of the runner that is not a live coordinator of `coordinators`
     /// (double-forked leftovers the runner adopted as child subreaper).
     func signalOrphans(_ signal: Int32, sparing coordinators: Set<Int32>)
 
     /// Blocks until an event arrives or `timeout` seconds pass; reaps exited children.
     func waitForEvents(timeout: Double) -> [RunnerEvent]
+
+    /// Writes `tasks/active/<id>` unless it exists (a task already finished is an error).
+    func initializeTaskFile(root: String, taskID: String, json: String) throws(RunnerError)
+    /// Moves `tasks/active/<id>` to `tasks/finished/<id>` (done already: nothing to do).
+    func finalizeTaskFile(root: String, taskID: String) throws(RunnerError)
+    /// The fault tests' crash injection (`THERMOS_CRASH_AT`).
+    func reachCrashPoint(_ point: CrashPoint, process: String)
+    /// SIGKILLs the runner holding a task (`--force` takeover). One already gone is fine.
+    func killRunner(pid: Int32) throws(RunnerError)
+}
+
+extension RunnerPlatform {
+    public var runnerUserName: String? { currentUserName() }
+
+    public func initializeTaskFile(root: String, taskID: String, json: String) throws(RunnerError) {
+        try TaskFiles.initialize(root: root, taskID: taskID, json: json)
+    }
+
+    public func finalizeTaskFile(root: String, taskID: String) throws(RunnerError) {
+        try TaskFiles.finalizeIfActive(root: root, taskID: taskID)
+    }
+
+    public func reachCrashPoint(_ point: CrashPoint, process: String) {
+        point.reach(process: process)
+    }
+
+    public func killRunner(pid: Int32) throws(RunnerError) {
+        guard Glibc.kill(pid, SIGKILL) == 0 || errno == ESRCH else {
+            throw RunnerError(.locked, "Cannot kill the existing runner (pid \(pid)): \(String(cString: strerror(errno)))", errno: errno)
+        }
+    }
+}
+
+/// The name of the user this process runs as (nil if it has no passwd entry).
+func currentUserName() -> String? {
+    guard let entry = getpwuid(getuid()) else { return nil }
+    return String(cString: entry.pointee.pw_name)
 }
 
 /// What woke the runner.
@@ -116,4 +158,24 @@ public struct CoordinatorLaunch: Sendable, Hashable {
     public var preserveEnvironment: Bool
     public var logging: ProcessLogging
     public var fsync: SyncPolicy
+}
+
+extension CoordinatorInvocation.Destination {
+    init(_ destination: LoggerDestination) {
+        switch destination {
+        case .file: self = .file
+        case .console: self = .console
+        case .both: self = .both
+        case .none: self = .none
+        }
+    }
+}
+
+extension CoordinatorInvocation.Mode {
+    init(_ mode: LoggerMode) {
+        switch mode {
+        case .standard: self = .standard
+        case .rotate: self = .rotate
+        }
+    }
 }

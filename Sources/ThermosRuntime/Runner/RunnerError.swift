@@ -1,8 +1,10 @@
 import Glibc
+import ThermosCheckpoint
+import ThermosPlatform
 
 /// Why a runner could not start or continue: a code (which maps to `thermos runner`'s exit
 /// status) and a message that names the file or field at fault.
-public struct RunnerError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct RunnerError: Error, Sendable, CustomStringConvertible {
     /// What kind of problem this is.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private let name: String
@@ -33,11 +35,14 @@ public struct RunnerError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
     /// `errno` of the failed system call behind it, when there is one.
     public var errno: Int32?
+    /// The underlying error (a `CheckpointError`, `PlannerError`, `PlatformError`, …), if any.
+    public var cause: (any Error)?
 
-    public init(_ code: Code, _ message: String, errno: Int32? = nil) {
+    public init(_ code: Code, _ message: String, errno: Int32? = nil, cause: (any Error)? = nil) {
         self.code = code
         self.message = message
-        self.errno = errno
+        self.errno = errno ?? (cause as? PlatformError)?.errnoValue ?? (cause as? CheckpointError)?.errno
+        self.cause = cause
     }
 
     /// True for the errors of our own storage (a full disk, a quota, a read-only remount, an I/O

@@ -1,5 +1,7 @@
 import Glibc
+import Logging
 import ThermosCheckpoint
+import ThermosPlatform
 
 /// Leadership of a task: the exclusive `flock` on its runner checkpoint (reference §1.7
 /// `open_checkpoint`). A second runner fails cleanly; `force` kills the recorded runner first.
@@ -15,14 +17,14 @@ enum RunnerLock {
 
     static func open(
         _ path: String, policy: SyncPolicy, force: Bool, state: RunnerState, platform: any RunnerPlatform,
-        log: (String) -> Void
+        logger: Logger
     ) throws(RunnerError) -> CheckpointWriter {
         do {
             return try CheckpointWriter(path: path, policy: policy, lock: true)
         } catch where error.errno == EWOULDBLOCK {
             let holder = state.statuses.last
             if !isAlive(holder) {
-                if let writer = try waitForDeadHolder(path, policy: policy, holder: holder?.runnerPid, log: log) {
+                if let writer = try waitForDeadHolder(path, policy: policy, holder: holder?.runnerPid, logger: logger) {
                     return writer
                 }
             }
@@ -33,9 +35,9 @@ enum RunnerLock {
                         + (holder?.runnerPid.map { " (pid \($0))" } ?? "")
                         + ". Use --force to take over, or `thermos kill` to stop it.")
             }
-            log("Found existing runner, forcing leadership forfeit.")
+            logger.info("Found existing runner, forcing leadership forfeit.")
             try killRunner(state: state, platform: platform)
-            log("Successfully killed leader.")
+            logger.info("Successfully killed leader.")
             do {
                 return try CheckpointWriter(path: path, policy: policy, lock: true, waitForLock: true)
             } catch {
@@ -58,7 +60,7 @@ enum RunnerLock {
     /// not yet closed its inherited copy. That child closes it (or dies) within milliseconds;
     /// retry with a short backoff for at most `deadHolderWait`. Nil if it is still held then.
     private static func waitForDeadHolder(
-        _ path: String, policy: SyncPolicy, holder: Int32?, log: (String) -> Void
+        _ path: String, policy: SyncPolicy, holder: Int32?, logger: Logger
     ) throws(RunnerError) -> CheckpointWriter? {
         var deadline = timespec()
         clock_gettime(CLOCK_MONOTONIC, &deadline)
@@ -69,7 +71,7 @@ enum RunnerLock {
             pause = min(pause * 2, 50_000)
             do {
                 let writer = try CheckpointWriter(path: path, policy: policy, lock: true)
-                log("Took over \(path): its runner\(holder.map { " (pid \($0))" } ?? "") was dead, a child of it released the lock.")
+                logger.info("Took over \(path): its runner\(holder.map { " (pid \($0))" } ?? "") was dead, a child of it released the lock.")
                 return writer
             } catch where error.errno == EWOULDBLOCK {
                 var now = timespec()
@@ -87,8 +89,6 @@ enum RunnerLock {
             throw RunnerError(.locked, "The checkpoint is locked but records no runner pid to kill.")
         }
         guard pid != platform.runnerPid else { throw RunnerError(.internalError, "Unwilling to commit seppuku.") }
-        if Glibc.kill(pid, SIGKILL) != 0 && errno == EPERM {
-            throw RunnerError(.locked, "Cannot kill the existing runner (pid \(pid)): permission denied")
-        }
+        try platform.killRunner(pid: pid)
     }
 }

@@ -1,5 +1,6 @@
 import Glibc
 import ThermosCheckpoint
+import ThermosPlatform
 
 /// The task metadata files `tasks/active/<id>` and `tasks/finished/<id>` (reference §2.7):
 /// written when a task first becomes ACTIVE, renamed when it ends.
@@ -13,10 +14,10 @@ public enum TaskFiles {
             throw RunnerError(.internalError, "Cannot initialize task with \"finished\" record! (\(finished))")
         }
         try makeDirectories(root + "/tasks/active")
-        let temporary = active + ".tmp.\(getpid())"
-        try writeFile(temporary, json)
-        guard rename(temporary, active) == 0 else {
-            throw RunnerError(.checkpoint, "cannot create \(active): \(String(cString: strerror(errno)))", errno: errno)
+        do {
+            try Files.replaceDurably(active, with: json)
+        } catch {
+            throw RunnerError(.checkpoint, "\(error)", cause: error)
         }
         try syncDirectory(root + "/tasks/active")
     }
@@ -32,8 +33,10 @@ public enum TaskFiles {
             throw RunnerError(.internalError, "Cannot finalize task with no \"active\" record! (\(active))")
         }
         try makeDirectories(root + "/tasks/finished")
-        guard rename(active, finished) == 0 else {
-            throw RunnerError(.checkpoint, "cannot move \(active) to \(finished): \(String(cString: strerror(errno)))", errno: errno)
+        do {
+            try Files.rename(active, to: finished)
+        } catch {
+            throw RunnerError(.checkpoint, "\(error)", cause: error)
         }
         _ = utimes(finished, nil)
         // The move is durable only once both directories are synced.
@@ -43,47 +46,30 @@ public enum TaskFiles {
 
     /// `fsync` of a directory (makes renames and creations in it durable).
     static func syncDirectory(_ path: String) throws(RunnerError) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw RunnerError(.checkpoint, "cannot open directory \(path): \(String(cString: strerror(errno)))", errno: errno) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else {
-            throw RunnerError(.checkpoint, "cannot sync directory \(path): \(String(cString: strerror(errno)))", errno: errno)
+        do {
+            try Files.syncDirectory(path)
+        } catch {
+            throw RunnerError(.checkpoint, "\(error)", cause: error)
+        }
+    }
+
+    /// Moves the task file to `tasks/finished` unless that was done already.
+    static func finalizeIfActive(root: String, taskID: String) throws(RunnerError) {
+        if exists(TaskPath.taskFile(root: root, taskID: taskID, state: .active)) {
+            try finalize(root: root, taskID: taskID)
         }
     }
 
     static func exists(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0
+        Files.exists(path)
     }
 
     /// `mkdir -p`.
     public static func makeDirectories(_ path: String) throws(RunnerError) {
-        var current = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            current += "/" + component
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
-                throw RunnerError(.checkpoint, "cannot create directory \(current): \(String(cString: strerror(errno)))")
-            }
+        do {
+            try Files.makeDirectories(path)
+        } catch {
+            throw RunnerError(.checkpoint, "\(error)", cause: error)
         }
-    }
-
-    static func writeFile(_ path: String, _ text: String) throws(RunnerError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw RunnerError(.checkpoint, "cannot write \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var text = text
-        let ok = text.withUTF8 { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                offset += written
-            }
-            return true
-        }
-        guard ok, fsync(fd) == 0 else { throw RunnerError(.checkpoint, "cannot write \(path): \(String(cString: strerror(errno)))") }
     }
 }

@@ -1,64 +1,58 @@
 import Glibc
+public import Logging
 import OrderedCollections
 public import ThermosCheckpoint
 import ThermosConfig
-import ThermosPlanner
 
-/// Runs one task on this machine (the original's `TaskRunner`, reference §1.5): replays the
-/// task's checkpoint, takes control of it, and drives ACTIVE → CLEANING → FINALIZING → terminal,
-/// writing every change before acting on it. Single-threaded: one instance is owned by the
-/// thread that calls `run`; everything outside goes through its `RunnerPlatform`.
+/// Runs one task on this machine (the original's `TaskRunner`, reference §1.5): the imperative
+/// shell around `RunnerCore`. It replays the task's checkpoint into the core, takes the lock,
+/// and then only executes what the core decides — appending records, launching coordinators,
+/// signalling, scanning — through its `RunnerPlatform`, feeding back what it sees (coordinator
+/// records, exits, signals, scans). Single-threaded: one instance is owned by the thread that
+/// calls `run`.
 public final class TaskRunner {
     /// FORKED for longer than this without RUNNING → LOST (`LOST_TIMEOUT`).
-    public static let lostTimeout = 60.0
-    /// Longest sleep in ACTIVE without any event (a safety net, not a poll).
-    static let activeSafetyWait = 15.0
-    /// Longest sleep in CLEANING while processes are still alive.
-    static let cleaningSafetyWait = 1.0
+    public static let lostTimeout = RunnerCore.lostTimeout
 
     public let configuration: RunnerConfiguration
     let platform: any RunnerPlatform
-    let log: (String) -> Void
-
-    /// The task's state as replayed and updated so far.
-    public private(set) var state = RunnerState()
-    var regularPlan: TaskPlanner
-    var finalizingPlan: TaskPlanner
-    /// Processes whose last run is a WAITING run ready to launch (`_task_processes`).
-    var prepared: Set<String> = []
+    let logger: Logger
+    /// The decisions: state, plans, stage timing.
+    public private(set) var core: RunnerCore
     var muxer: ProcessMuxer
-    var recovery = true
     var writer: CheckpointWriter?
     /// Syncs the runner stream off the hot path under `--fsync=group`.
     var backgroundSync: BackgroundSync?
-    var finalizationStart: Double?
-    var preemptionDeadline: Double?
-    var forcedTerminal: TaskState?
-    let dispatcher = CheckpointDispatcher()
-    let processOrder: [String: Int]
     let owner: ProcessOwner
+    /// Coordinator exits seen but not yet told to the core: they are delivered after the streams
+    /// were read (a coordinator writes its end before it exits).
+    var pendingExits: [Int32] = []
+    var collecting = false
 
-    /// Builds the plans and replays the existing runner checkpoint (if any) in recovery mode.
+    /// Replays the existing runner checkpoint (if any) into a fresh core.
     /// - Throws: `RunnerError` `.invalidTask` for an invalid schedule or a task that differs from
     ///   `tasks/active/<id>`, `.checkpoint` for an unreadable stream.
-    public init(configuration: RunnerConfiguration, platform: any RunnerPlatform, log: @escaping (String) -> Void = { _ in }) throws(RunnerError) {
+    public init(configuration: RunnerConfiguration, platform: any RunnerPlatform, logger: Logger = Logger(label: "runner")) throws(RunnerError) {
         self.configuration = configuration
         self.platform = platform
-        self.log = log
-        let task = configuration.task
-        do {
-            regularPlan = try TaskPlanner.regular(for: task, totalRunLimit: configuration.totalRunLimit)
-            finalizingPlan = try TaskPlanner.finalizing(for: task, totalRunLimit: configuration.totalRunLimit)
-        } catch {
-            throw RunnerError(.invalidTask, "Invalid task: Task has invalid plan: \(error)")
-        }
-        processOrder = Dictionary(uniqueKeysWithValues: task.processes.enumerated().map { ($0.element.name, $0.offset) })
+        self.logger = logger
         owner = ProcessOwner(uid: configuration.uid, user: configuration.user)
         let root = configuration.root
         let taskID = configuration.taskID
         muxer = ProcessMuxer { TaskPath.processCheckpoint(root: root, taskID: taskID, process: $0) }
+        let identity = RunnerCore.Identity(pid: platform.runnerPid, uid: platform.runnerUid, userName: platform.runnerUserName)
+        core = try RunnerCore(configuration: configuration, identity: identity)
         try assertSameTask()
-        try replayRunnerCheckpoint()
+        let path = configuration.runnerCheckpoint
+        guard TaskFiles.exists(path) else { return }
+        let stream: CheckpointStream
+        do {
+            stream = try CheckpointReader.read(path: path)
+        } catch {
+            throw RunnerError(.checkpoint, "Failed to recover from \(path): \(error)", cause: error)
+        }
+        if let warning = stream.tailWarning { logger.warning("\(warning)") }
+        core = try RunnerCore.recovering(configuration: configuration, identity: identity, records: stream.records, now: platform.now())
     }
 
     /// A task resumed by id must be the task recorded in `tasks/active/<id>` (`assert_same_task`).
@@ -69,7 +63,7 @@ public final class TaskRunner {
         do {
             recorded = try ConfigLoader.loadTemplates(path: path)[0].evaluate(context: nil, allowUnbound: true)
         } catch {
-            throw RunnerError(.invalidTask, "Invalid task: cannot read the on-disk copy \(path): \(error)")
+            throw RunnerError(.invalidTask, "Invalid task: cannot read the on-disk copy \(path): \(error)", cause: error)
         }
         guard recorded == configuration.task else {
             throw RunnerError(
@@ -78,63 +72,13 @@ public final class TaskRunner {
         }
     }
 
+    /// The task's state as replayed and updated so far.
+    public var state: RunnerState { core.state }
+
     /// The current task state (ACTIVE before anything is recorded).
-    public var taskState: TaskState { state.taskState ?? .active }
+    public var taskState: TaskState { core.taskState }
 
-    public var isTerminal: Bool { taskState.isTerminal }
-
-    private func replayRunnerCheckpoint() throws(RunnerError) {
-        let path = configuration.runnerCheckpoint
-        guard TaskFiles.exists(path) else { return }
-        let stream: CheckpointStream
-        do {
-            stream = try CheckpointReader.read(path: path)
-        } catch {
-            throw RunnerError(.checkpoint, "Failed to recover from \(path): \(error)")
-        }
-        if let warning = stream.tailWarning { log(warning) }
-        for entry in stream.entries {
-            try apply(entry.record)
-        }
-    }
-
-    // MARK: - Recording
-
-    /// Applies `record` to the state (the original dispatcher's rules), writes it unless in
-    /// recovery, then performs its side effects.
-    func apply(_ record: RunnerCkpt) throws(RunnerError) {
-        var next = RunnerState()
-        swap(&next, &state)
-        let outcome: CheckpointDispatcher.Outcome
-        do {
-            outcome = try dispatcher.dispatch(&next, record, recovery: recovery)
-        } catch {
-            swap(&next, &state)
-            throw RunnerError(.checkpoint, "\(configuration.runnerCheckpoint): cannot apply \(record): \(error)")
-        }
-        swap(&next, &state)
-        guard outcome == .applied else { return }
-        if !recovery, let writer {
-            do {
-                try writer.append(record)
-            } catch {
-                throw RunnerError(.checkpoint, "\(error)")
-            }
-        }
-        try react(to: record)
-    }
-
-    func setTaskStatus(_ taskState: TaskState) throws(RunnerError) {
-        try apply(.taskStatus(TaskStatus(
-            state: taskState, timestampMs: Int64((platform.now() * 1000).rounded(.down)),
-            runnerPid: platform.runnerPid, runnerUid: platform.runnerUid)))
-    }
-
-    func setProcessStatus(_ process: String, _ processState: ProcessState, stopTime: Double? = nil, returnCode: Int32? = nil) throws(RunnerError) {
-        let seq = state.processes[process]?.last?.seq.map { $0 + 1 } ?? 0
-        try apply(.processStatus(ProcessStatus(
-            seq: seq, process: process, state: processState, stopTime: stopTime, returnCode: returnCode)))
-    }
+    public var isTerminal: Bool { core.isTerminal }
 
     // MARK: - Control
 
@@ -162,78 +106,164 @@ public final class TaskRunner {
         }
         try control(force: force)
         defer { closeCheckpoint() }
-        try beginKill(terminal: terminal, wait: wait, duplicateState: false)
+        try perform(core.beginKill(terminal: terminal, wait: wait, duplicateState: false, now: platform.now()))
         try runLoop()
         return taskState
     }
 
-    /// Binds to the runner checkpoint (exclusive lock), writes the current task state again,
-    /// folds in what coordinators wrote meanwhile, and writes the header of a new task.
+    /// Binds to the runner checkpoint (exclusive lock), then lets the core take control (write
+    /// the current state again, the header of a new task, watch what a previous runner left
+    /// live) and folds in what coordinators wrote meanwhile.
     func control(force: Bool) throws(RunnerError) {
         if isTerminal { throw RunnerError(.terminalTask, "Cannot take control of a task in terminal state.") }
         try TaskFiles.makeDirectories(configuration.sandbox)
         try TaskFiles.makeDirectories(TaskPath.checkpointDirectory(root: configuration.root, taskID: configuration.taskID))
-        writer = try RunnerLock.open(configuration.runnerCheckpoint, policy: configuration.fsync, force: force, state: state, platform: platform, log: log)
+        writer = try RunnerLock.open(configuration.runnerCheckpoint, policy: configuration.fsync, force: force, state: state, platform: platform, logger: logger)
         if configuration.fsync == .group, let writer { backgroundSync = BackgroundSync(descriptor: writer.fileDescriptor) }
-        recovery = false
-        watchLiveCoordinators()
-        try setTaskStatus(taskState)
-        var unapplied: [ProcessStatus] = []
+        try perform(core.takeControl(now: platform.now()))
+        try settle()
+        requestSync()
+    }
+
+    /// Steps the core until the task is terminal, waiting for events in between.
+    func runLoop() throws(RunnerError) {
+        while !isTerminal {
+            try settle()
+            let (actions, wakeAt) = try core.step(now: platform.now())
+            try perform(actions)
+            if isTerminal { break }
+            if try collectUpdates() > 0 || !pendingExits.isEmpty { continue }
+            guard let wakeAt else { break }
+            let timeout = wakeAt - platform.now()
+            if timeout <= 0 { continue }
+            requestSync()
+            for event in platform.waitForEvents(timeout: timeout) {
+                switch event {
+                case .killRequested: try perform(core.observe(.killRequested, now: platform.now()))
+                case .loseRequested: try perform(core.observe(.loseRequested, now: platform.now()))
+                case .coordinatorExited(let pid): pendingExits.append(pid)
+                case .streamChanged, .timeout: break
+                }
+            }
+        }
+    }
+
+    /// Reads the coordinator streams until nothing is new, then tells the core of the exits seen.
+    func settle() throws(RunnerError) {
+        while try collectUpdates() > 0 {}
+        while !pendingExits.isEmpty {
+            let exits = pendingExits
+            pendingExits = []
+            for pid in exits { try perform(core.observe(.coordinatorExited(pid: pid), now: platform.now())) }
+            while try collectUpdates() > 0 {}
+        }
+    }
+
+    /// Muxes new coordinator records into the core (and so into the runner stream); returns how
+    /// many. Not re-entered: a record's actions never read streams in the middle of a batch.
+    func collectUpdates() throws(RunnerError) -> Int {
+        guard !collecting else { return 0 }
+        collecting = true
+        defer { collecting = false }
         let updates: [ProcessStatus]
         do {
             updates = try muxer.select()
         } catch {
-            throw RunnerError(.checkpoint, "\(error)")
+            throw RunnerError(.checkpoint, "\(error)", cause: error)
         }
-        for update in updates where CheckpointDispatcher.wouldUpdate(state, .processStatus(update)) {
-            unapplied.append(update)
+        for update in updates {
+            try perform(core.apply(.processStatus(update), now: platform.now()))
         }
-        if isTerminal { throw RunnerError(.terminalTask, "Cannot resume terminal task.") }
-        if state.header == nil {
-            try apply(.runnerHeader(RunnerHeader(
-                taskID: configuration.taskID, launchTimeMs: Int64((configuration.launchTime * 1000).rounded(.down)),
-                sandbox: configuration.sandbox, hostname: configuration.hostname, user: configuration.user,
-                ports: .init(uniqueKeysWithValues: configuration.ports.sorted { $0.key < $1.key }.map { ($0.key, Int64($0.value)) }),
-                logDir: configuration.logDir, uid: configuration.uid)))
-        }
-        for update in unapplied {
-            try apply(.processStatus(update))
-        }
-        requestSync()
+        return updates.count
     }
 
-    /// Everything that follows the terminal record: leftovers killed, the stream synced, the task
-    /// file moved to `tasks/finished` (synced), adopted orphans killed. Each step is idempotent,
-    /// so a runner that died anywhere in between can have it redone by the next one.
-    func completeFinalization() throws(RunnerError) {
-        try killAll()
-        try syncCheckpoint()
-        try TaskFiles.finalize(root: configuration.root, taskID: configuration.taskID)
-        platform.signalOrphans(SIGKILL, sparing: [])
+    // MARK: - Executing actions
+
+    func perform(_ actions: [RunnerAction]) throws(RunnerError) {
+        for action in actions {
+            try perform(action)
+        }
     }
+
+    private func perform(_ action: RunnerAction) throws(RunnerError) {
+        switch action {
+        case .append(let record):
+            guard let writer else { throw RunnerError(.internalError, "no runner checkpoint open to append \(record)") }
+            do {
+                try writer.append(record)
+            } catch {
+                throw RunnerError(.checkpoint, "\(error)", cause: error)
+            }
+        case .launch(let request):
+            do {
+                _ = try platform.launch(request)
+            } catch where error.isStorageFailure {
+                // Our own disk failed (full, quota, read-only, I/O error), not the process: stop with
+                // the task resumable (WAITING stays the last record) instead of recording a failure.
+                throw RunnerError(.checkpoint, "Cannot start Process(\(request.process)): \(error.message)", errno: error.errno, cause: error)
+            } catch {
+                try perform(core.observe(.launchFailed(process: request.process, reason: error.message), now: platform.now()))
+            }
+        case .terminate(let run):
+            platform.terminate(run, owner: owner)
+        case .kill(let run):
+            _ = platform.kill(run, owner: owner)
+        case .signalOrphans(let signal, let sparing):
+            platform.signalOrphans(signal == .kill ? SIGKILL : SIGTERM, sparing: sparing)
+        case .scanRuns(let purpose):
+            // What coordinators already recorded wins over what a scan would conclude; a run
+            // found dead had its end (if any) written before it died, so read once more after.
+            _ = try collectUpdates()
+            var scans: [String: ProcessScan] = [:]
+            for (name, runs) in state.processes {
+                if let run = runs.last { scans[name] = platform.scan(run, owner: owner) }
+            }
+            _ = try collectUpdates()
+            try perform(core.observe(.scanned(purpose, scans), now: platform.now()))
+        case .watchStream(let process, let watermark):
+            muxer.register(process, watermark: watermark)
+            platform.watchStream(path: configuration.coordinatorCheckpoint(process))
+        case .unwatchStream(let process):
+            muxer.unregister(process)
+        case .watchCoordinator(let process, let pid, let forkTime):
+            if !platform.watchCoordinator(process: process, pid: pid, forkTime: forkTime) { pendingExits.append(pid) }
+        case .initializeTaskFile:
+            try platform.initializeTaskFile(root: configuration.root, taskID: configuration.taskID, json: configuration.task.configValue.jsonText())
+        case .finalizeTaskFile:
+            try platform.finalizeTaskFile(root: configuration.root, taskID: configuration.taskID)
+        case .sync:
+            try syncCheckpoint()
+        case .crashPoint(let point, let process):
+            platform.reachCrashPoint(point, process: process)
+        case .log(let line):
+            logger.info("\(line)")
+        }
+    }
+
+    // MARK: - The runner stream
 
     /// A terminal task whose runner died after recording the end but before finishing it (its
-    /// task file still in `tasks/active`): takes the lock and completes the finalization. A live
-    /// runner holding the lock is finishing it itself; nothing to do then.
+    /// task file still in `tasks/active`): takes the lock and completes the terminal sweep
+    /// (each step is idempotent). A live runner holding the lock is finishing it itself.
     /// - Returns: whether anything had to be completed.
     @discardableResult
     public func finishInterruptedFinalization() throws(RunnerError) -> Bool {
         guard isTerminal, TaskFiles.exists(TaskPath.taskFile(root: configuration.root, taskID: configuration.taskID, state: .active))
         else { return false }
         do {
-            writer = try RunnerLock.open(configuration.runnerCheckpoint, policy: configuration.fsync, force: false, state: state, platform: platform, log: log)
+            writer = try RunnerLock.open(configuration.runnerCheckpoint, policy: configuration.fsync, force: false, state: state, platform: platform, logger: logger)
         } catch where error.code == .locked {
-            log("Task \(configuration.taskID) is \(taskState.name) and its live runner is finishing it.")
+            logger.info("Task \(configuration.taskID) is \(taskState.name) and its live runner is finishing it.")
             return false
         }
         defer { closeCheckpoint() }
-        log("Task \(configuration.taskID) is \(taskState.name) but its finalization was interrupted; completing it.")
+        logger.info("Task \(configuration.taskID) is \(taskState.name) but its finalization was interrupted; completing it.")
         // What the dead runner wrote may still be only in the page cache: make it durable first.
         if let writer, fdatasync(writer.fileDescriptor) != 0 {
             throw RunnerError(.checkpoint, "\(configuration.runnerCheckpoint): cannot fdatasync: \(String(cString: strerror(errno)))", errno: errno)
         }
-        recovery = false
-        try completeFinalization()
+        try perform(core.completeTerminalSweep())
+        try settle()
         return true
     }
 
@@ -248,7 +278,7 @@ public final class TaskRunner {
         do {
             try writer.sync()
         } catch {
-            throw RunnerError(.checkpoint, "\(error)")
+            throw RunnerError(.checkpoint, "\(error)", cause: error)
         }
     }
 
@@ -260,20 +290,9 @@ public final class TaskRunner {
             do {
                 try writer.close()
             } catch {
-                log("\(error)")
+                logger.error("\(error)")
             }
         }
         writer = nil
-    }
-
-    /// The number of the run a process's last record belongs to (0-based).
-    func runNumber(_ process: String) -> Int { max((state.processes[process]?.count ?? 1) - 1, 0) }
-
-    func plan(containing process: String) -> PlanKind {
-        regularPlan.processes.contains(process) ? .regular : .finalizing
-    }
-
-    enum PlanKind {
-        case regular, finalizing
     }
 }

@@ -1,6 +1,7 @@
 import CThermosSys
 import Glibc
 import ThermosConfig
+import ThermosPlatform
 
 /// Where the DSL's Python lives: `$THERMOS_PYTHON`, else the venv `thermos setup-dsl` made
 /// (`$XDG_DATA_HOME/thermos/dsl-venv`, by default `~/.local/share/thermos/dsl-venv`), else
@@ -43,30 +44,26 @@ struct SpawnOutcome {
 
 /// Runs `arguments` (`arguments[0]` searched in `PATH` unless it holds a `/`) with stdin on
 /// /dev/null, stderr inherited and stdout captured (or inherited), and waits for it. Uses
-/// `posix_spawnp` with an empty signal mask and default dispositions, never `fork`.
+/// `SpawnRequest` (`posix_spawnp`, clean signal state, no other fds), never `fork`.
 func spawnAndWait(_ arguments: [String], captureOutput: Bool) -> Result<SpawnOutcome, SpawnFailure> {
     var pipe: [Int32] = [-1, -1]
     if captureOutput, cthermos_pipe2(&pipe, O_CLOEXEC) != 0 {
         return .failure(SpawnFailure(errno: errno, program: arguments[0]))
     }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    if captureOutput { posix_spawn_file_actions_adddup2(&actions, pipe[1], 1) }
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    cthermos_spawnattr_clean_signals(&attributes, nil, 0, 0)
-    let argv = arguments.map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
-    if captureOutput { close(pipe[1]) }
-    guard spawned == 0 else {
-        if captureOutput { close(pipe[0]) }
-        return .failure(SpawnFailure(errno: spawned, program: arguments[0]))
+    var request = SpawnRequest(executable: arguments[0], arguments: arguments)
+    request.searchPath = true
+    request.descriptors = [0: .open("/dev/null", flags: O_RDONLY), 1: .inherit(captureOutput ? pipe[1] : 1), 2: .inherit(2)]
+    let pid: Int32
+    do {
+        pid = try request.spawn()
+    } catch {
+        if captureOutput {
+            close(pipe[0])
+            close(pipe[1])
+        }
+        return .failure(SpawnFailure(errno: error.errnoValue ?? EINVAL, program: arguments[0]))
     }
+    if captureOutput { close(pipe[1]) }
     var output: [UInt8] = []
     if captureOutput {
         var chunk = [UInt8](repeating: 0, count: 65536)

@@ -1,6 +1,7 @@
 import OrderedCollections
 import ArgumentParser
 import Glibc
+import Logging
 import ThermosCheckpoint
 import ThermosConfig
 import ThermosRuntime
@@ -59,7 +60,7 @@ struct KillCommand: ParsableCommand {
                 if graceful {
                     try gracefulKill(root: root, taskID: taskID, platform: platform)
                 } else {
-                    try TaskKiller.kill(taskID: taskID, root: root, platform: platform, log: printError)
+                    try TaskKiller.kill(taskID: taskID, root: root, platform: platform, logger: Logger(label: "kill"))
                 }
                 print("done.")
             } catch {
@@ -86,11 +87,11 @@ struct KillCommand: ParsableCommand {
                 watch.wait(timeout: min(1, deadline - wallClock()))
             }
             printError("\(taskID): the runner did not finish the staged kill in time; killing at once.")
-            try TaskKiller.kill(taskID: taskID, root: root, platform: platform, log: printError)
+            try TaskKiller.kill(taskID: taskID, root: root, platform: platform, logger: Logger(label: "kill"))
             return
         }
         let configuration = try recordedConfiguration(root: root, taskID: taskID)
-        let runner = try TaskRunner(configuration: configuration, platform: platform, log: runnerLog)
+        let runner = try TaskRunner(configuration: configuration, platform: platform, logger: Logger(label: "runner"))
         try runner.kill(force: true, terminal: .killed, wait: preemptionWait)
     }
 

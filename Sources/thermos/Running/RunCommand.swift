@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Glibc
+import Logging
 import ThermosCheckpoint
 import ThermosConfig
 import ThermosRuntime
@@ -105,6 +106,9 @@ struct ProcessOptions: ParsableArguments {
 
     @Option(name: [.customLong("preemption-wait"), .customLong("preemption_wait")], help: "Seconds a staged kill (SIGINT/SIGTERM/SIGUSR1) waits before SIGKILL.")
     var preemptionWait: Double = 60
+
+    @Option(name: [.customLong("log-level"), .customLong("log_level")], help: "The runner's own log: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
 
     func apply(to configuration: inout RunnerConfiguration) {
         configuration.chroot = enableChroot

@@ -1,9 +1,10 @@
-import CThermosSys
 import ArgumentParser
 import Glibc
+import Logging
 import ThermosCheckpoint
 import ThermosConfig
 import ThermosPlanner
+import ThermosPlatform
 import ThermosRuntime
 
 /// Exit statuses of `thermos run` and `thermos simplerun` (DESIGN §2.2).
@@ -82,19 +83,6 @@ func wallClock() -> Double {
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
-/// A glog-style line on stderr, like the original runner's INFO log.
-func runnerLog(_ message: String) {
-    var now = timespec()
-    clock_gettime(CLOCK_REALTIME, &now)
-    var seconds = now.tv_sec
-    var parts = tm()
-    localtime_r(&seconds, &parts)
-    var buffer = [CChar](repeating: 0, count: 32)
-    strftime(&buffer, buffer.count, "%m%d %H:%M:%S", &parts)
-    let micros = String(now.tv_nsec / 1000)
-    printError("I\(String(cString: buffer)).\(String(repeating: "0", count: max(0, 6 - micros.count)))\(micros) \(getpid()) runner] \(message)")
-}
-
 /// Makes a directory path absolute against the current directory.
 func absolutePath(_ path: String) -> String {
     if path.hasPrefix("/") { return path }
@@ -107,12 +95,13 @@ func absolutePath(_ path: String) -> String {
 /// Runs `configuration` in this process with the real platform and returns the final state.
 func runTask(_ configuration: RunnerConfiguration, force: Bool) throws(RunnerError) -> TaskState {
     let platform = try LinuxRunnerPlatform()
-    let runner = try TaskRunner(configuration: configuration, platform: platform, log: runnerLog)
+    let logger = Logger(label: "runner")
+    let runner = try TaskRunner(configuration: configuration, platform: platform, logger: logger)
     if runner.isTerminal {
         if try runner.finishInterruptedFinalization() {
-            runnerLog("Task \(configuration.taskID) already finished: \(runner.taskState.name); completed its interrupted finalization.")
+            logger.info("Task \(configuration.taskID) already finished: \(runner.taskState.name); completed its interrupted finalization.")
         } else {
-            runnerLog("Task \(configuration.taskID) already finished: \(runner.taskState.name); nothing to do.")
+            logger.info("Task \(configuration.taskID) already finished: \(runner.taskState.name); nothing to do.")
         }
         return runner.taskState
     }
@@ -121,24 +110,15 @@ func runTask(_ configuration: RunnerConfiguration, force: Bool) throws(RunnerErr
 
 /// Starts this binary again, detached in its own session with stdio on /dev/null (`--daemon`).
 func daemonize(_ arguments: [String]) throws(RunnerError) {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    // Nothing else may reach the daemon, not even before its exec (every fd here is close-on-exec).
-    cthermos_spawn_addclosefrom(&actions, 3)
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    cthermos_spawnattr_clean_signals(&attributes, nil, 0, cthermos_POSIX_SPAWN_SETSID)
-    var buffer = [CChar](repeating: 0, count: 4096)
-    let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-    let executable = String(decoding: buffer.prefix(max(count, 0)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var pid: pid_t = 0
-    let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
-    guard result == 0 else { throw RunnerError(.launch, "cannot daemonize: \(String(cString: strerror(result)))") }
+    let executable = Files.currentExecutable
+    var request = SpawnRequest(executable: executable, arguments: [executable] + arguments)
+    request.descriptors = [
+        0: .open("/dev/null", flags: O_RDONLY), 1: .open("/dev/null", flags: O_WRONLY), 2: .open("/dev/null", flags: O_WRONLY),
+    ]
+    request.newSession = true
+    do {
+        _ = try request.spawn()
+    } catch {
+        throw RunnerError(.launch, "cannot daemonize: \(error)", cause: error)
+    }
 }

@@ -1,4 +1,3 @@
-import ThermosCheckpoint
 import Glibc
 
 /// One process as `/proc/<pid>/stat` and `/proc/<pid>/status` describe it.
@@ -13,15 +12,28 @@ public struct ProcessEntry: Sendable, Hashable {
     public var startTime: Double
     /// Real uid, when `/proc/<pid>/status` could be read.
     public var uid: Int32?
+
+    public init(
+        pid: Int32, parentPid: Int32, processGroup: Int32, session: Int32, state: Character, startTime: Double, uid: Int32? = nil
+    ) {
+        self.pid = pid
+        self.parentPid = parentPid
+        self.processGroup = processGroup
+        self.session = session
+        self.state = state
+        self.startTime = startTime
+        self.uid = uid
+    }
 }
 
-/// Reads the process table from `/proc` (no shelling out, no psutil).
+/// Reads the process table from `/proc` (no shelling out, no psutil): the one `/proc/<pid>/stat`
+/// parser of the runner, the coordinator tooling and the tests.
 public enum ProcessTable {
     /// Clock ticks per second for `/proc` times.
-    static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+    public static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
 
     /// Boot time in seconds since the epoch (`btime` of `/proc/stat`).
-    static let bootTime: Double = {
+    public static let bootTime: Double = {
         guard let text = readSmallFile("/proc/stat") else { return 0 }
         for line in text.split(separator: "\n") where line.hasPrefix("btime ") {
             return Double(line.dropFirst(6).trimmingPrefix(" ")) ?? 0
@@ -69,7 +81,7 @@ public enum ProcessTable {
     }
 
     /// Parses `/proc/<pid>/stat` (the command name may hold spaces and parentheses).
-    static func parseStat(_ text: String) -> ProcessEntry? {
+    public static func parseStat(_ text: String) -> ProcessEntry? {
         guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")"), open < close else { return nil }
         guard let pid = Int32(text[..<open].trimmingCharacters(in: " ")) else { return nil }
         let fields = text[text.index(after: close)...].split(separator: " ")
@@ -82,7 +94,7 @@ public enum ProcessTable {
             startTime: bootTime + ticks / ticksPerSecond, uid: nil)
     }
 
-    static func readUid(_ pid: Int32) -> Int32? {
+    public static func readUid(_ pid: Int32) -> Int32? {
         guard let status = readSmallFile("/proc/\(pid)/status") else { return nil }
         for line in status.split(separator: "\n") where line.hasPrefix("Uid:") {
             return line.dropFirst(4).split(whereSeparator: { $0 == "\t" || $0 == " " }).first.flatMap { Int32($0) }
@@ -92,7 +104,12 @@ public enum ProcessTable {
 
     /// Reads a small file (procfs) in one go; nil if it cannot be opened.
     static func readSmallFile(_ path: String) -> String? {
-        FileIO.contents(of: path).map { String(decoding: $0, as: UTF8.self) }
+        Files.text(of: path)
+    }
+
+    /// True if `pid` exists and is not a zombie.
+    public static func isAlive(_ pid: Int32) -> Bool {
+        entry(pid) != nil
     }
 }
 

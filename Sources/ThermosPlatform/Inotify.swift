@@ -1,0 +1,63 @@
+import Glibc
+
+/// An inotify instance (non-blocking, close-on-exec): watch paths, then either add `descriptor`
+/// to an event loop and `drain()` it when readable, or block in `wait(timeout:)`.
+public final class Inotify: Sendable {
+    /// What to be told about.
+    public struct Events: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+        public static let modified = Events(rawValue: UInt32(IN_MODIFY))
+        public static let closedAfterWrite = Events(rawValue: UInt32(IN_CLOSE_WRITE))
+        public static let created = Events(rawValue: UInt32(IN_CREATE))
+        public static let movedIn = Events(rawValue: UInt32(IN_MOVED_TO))
+    }
+
+    /// The inotify descriptor (readable when events are queued).
+    public let descriptor: Int32
+
+    public init() throws(PlatformError) {
+        descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        guard descriptor >= 0 else { throw .system("create an inotify instance") }
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    /// Watches `path` (a file or a directory).
+    /// - Throws: e.g. ENOENT when `path` does not exist, ENOSPC past the watch limit.
+    public func watch(_ path: String, for events: Events) throws(PlatformError) {
+        try checked(inotify_add_watch(descriptor, path, events.rawValue), "watch", path: path)
+    }
+
+    /// Empties the queue; true if anything was queued.
+    @discardableResult
+    public func drain() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var any = false
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count > 0 {
+                any = true
+                continue
+            }
+            if count < 0 && errno == EINTR { continue }
+            return any
+        }
+    }
+
+    /// Blocks until a watched path changes or `timeout` seconds pass; true if something changed.
+    @discardableResult
+    public func wait(timeout: Double) -> Bool {
+        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        let milliseconds = Int32(max(0, min(timeout, 3600)) * 1000)
+        while true {
+            let ready = poll(&poller, 1, milliseconds)
+            if ready < 0 && errno == EINTR { continue }
+            guard ready > 0 else { return false }
+            return drain()
+        }
+    }
+}
