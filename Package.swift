@@ -158,7 +158,7 @@ let package = Package(
         // runner of Slurm's client commands (submit/jobs/cancel keep the CLI thin).
         .target(
             name: "ThermosSlurm",
-            dependencies: ["CThermosSys"],
+            dependencies: ["CThermosSys", "ThermosPlatform"],
             swiftSettings: strictSettings
         ),
         // The CLI: parses, calls the modules, prints.

@@ -27,6 +27,9 @@ public struct SpawnRequest: Sendable {
     public var blockedSignals: [Int32] = []
     /// Start a new session (`setsid`): the child leads its own session and process group.
     public var newSession = false
+    /// Start in a process group of its own (pgid = its pid) inside our session, so the group
+    /// can be signalled as one while the child keeps our terminal; ignored with `newSession`.
+    public var newProcessGroup = false
     /// The child's working directory; nil: ours.
     public var directory: String?
     public var searchPath = false
@@ -68,7 +71,11 @@ public struct SpawnRequest: Sendable {
             try checkedSpawn(cthermos_spawn_addchdir(&actions, directory), "posix_spawn_file_actions_addchdir_np", path: directory)
         }
         try checkedSpawn(cthermos_spawn_addclosefrom(&actions, highest), "posix_spawn_file_actions_addclosefrom_np")
-        let flags = newSession ? cthermos_POSIX_SPAWN_SETSID : 0
+        var flags = newSession ? cthermos_POSIX_SPAWN_SETSID : 0
+        if newProcessGroup && !newSession {
+            flags |= Int16(POSIX_SPAWN_SETPGROUP)
+            try checkedSpawn(posix_spawnattr_setpgroup(&attributes, 0), "posix_spawnattr_setpgroup")
+        }
         try checkedSpawn(
             blockedSignals.withUnsafeBufferPointer {
                 cthermos_spawnattr_clean_signals(&attributes, $0.isEmpty ? nil : $0.baseAddress, Int32($0.count), flags)

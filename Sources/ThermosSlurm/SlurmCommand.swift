@@ -1,5 +1,6 @@
 import CThermosSys
 import Glibc
+import ThermosPlatform
 
 /// The output of a finished Slurm command.
 public struct SlurmCommandResult: Sendable {
@@ -9,7 +10,8 @@ public struct SlurmCommandResult: Sendable {
 }
 
 /// Runs Slurm's client commands (`sbatch`, `squeue`, `scancel`, `scontrol`), found on PATH,
-/// with `posix_spawn` (empty signal mask, default dispositions), stdin on /dev/null.
+/// through the one spawn builder (`SpawnRequest`: empty signal mask, default dispositions, no
+/// other fds), stdin on /dev/null.
 public enum SlurmCommand {
     /// Runs `arguments` and collects both outputs; a command missing from PATH is an error
     /// naming it and Debian's package.
@@ -19,29 +21,20 @@ public enum SlurmCommand {
         guard cthermos_pipe2(&outPipe, O_CLOEXEC) == 0, cthermos_pipe2(&errPipe, O_CLOEXEC) == 0 else {
             throw SlurmError(.command, "cannot run \(arguments[0]): pipe: \(String(cString: strerror(errno)))")
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        cthermos_spawnattr_clean_signals(&attributes, nil, 0, 0)
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
-        close(outPipe[1])
-        close(errPipe[1])
-        guard spawned == 0 else {
-            close(outPipe[0])
-            close(errPipe[0])
+        var request = SpawnRequest(executable: arguments[0], arguments: arguments)
+        request.searchPath = true
+        request.descriptors = [0: .open("/dev/null", flags: O_RDONLY), 1: .inherit(outPipe[1]), 2: .inherit(errPipe[1])]
+        let pid: Int32
+        do {
+            pid = try request.spawn()
+        } catch {
+            for fd in outPipe + errPipe { close(fd) }
             throw SlurmError(
                 .command,
-                "cannot run \(arguments[0]): \(String(cString: strerror(spawned))) (install Slurm's client commands: apt-get install slurm-client, and set SLURM_CONF)")
+                "cannot run \(arguments[0]): \(String(cString: strerror(error.errnoValue ?? EINVAL))) (install Slurm's client commands: apt-get install slurm-client, and set SLURM_CONF)")
         }
+        close(outPipe[1])
+        close(errPipe[1])
         let (stdout, stderr) = drain(outPipe[0], errPipe[0])
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}

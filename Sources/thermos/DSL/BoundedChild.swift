@@ -1,5 +1,6 @@
 import CThermosSys
 import Glibc
+import ThermosPlatform
 
 /// How a child run by `BoundedChild.run` ended.
 enum BoundedChildOutcome {
@@ -88,23 +89,18 @@ enum BoundedChild {
         return .success(.exited(SpawnOutcome(status: exit, output: output)))
     }
 
-    /// `posix_spawnp` into a new process group (pgid = its pid), clean signal state.
+    /// Starts the child through the one spawn builder (`posix_spawnp`, clean signal state, no
+    /// other fds) in a new process group (pgid = its pid), stderr inherited.
     private static func spawnInOwnGroup(_ arguments: [String], stdout: Int32) -> Result<pid_t, SpawnFailure> {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        cthermos_spawnattr_clean_signals(&attributes, nil, 0, Int16(POSIX_SPAWN_SETPGROUP))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let result = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
-        return result == 0 ? .success(pid) : .failure(SpawnFailure(errno: result, program: arguments[0]))
+        var request = SpawnRequest(executable: arguments[0], arguments: arguments)
+        request.searchPath = true
+        request.newProcessGroup = true
+        request.descriptors = [0: .open("/dev/null", flags: O_RDONLY), 1: .inherit(stdout), 2: .inherit(2)]
+        do {
+            return .success(try request.spawn())
+        } catch {
+            return .failure(SpawnFailure(errno: error.errnoValue ?? EINVAL, program: arguments[0]))
+        }
     }
 
     /// SIGKILL to the child's process group (the loader and whatever the config started), then reap.
