@@ -135,8 +135,11 @@ struct SlurmTests {
         let pids = try TestSlurm.run(["scontrol", "listpids", element]).stdout.split(separator: "\n").dropFirst()
             .compactMap { Int32($0.split(separator: " ").first ?? "") }
         #expect(!pids.isEmpty)
-        for pid in pids { kill(pid, SIGKILL) }
-        for pid in slurmstepdPids(element: element) { kill(pid, SIGKILL) }
+        // All at once, like a host crash: everything is stopped first, so no coordinator sees its
+        // command die and records KILLED before it is killed itself (the run must be LOST).
+        let everything = pids + slurmstepdPids(element: element)
+        for pid in everything { kill(pid, SIGSTOP) }
+        for pid in everything { kill(pid, SIGKILL) }
         let requeue = try TestSlurm.run(["scontrol", "requeue", "\(job)_0"])
         #expect(requeue.status == 0, "\(requeue.stderr)")
         // Slurm holds a requeued job for the credential lifetime (cred_expire=10 on the test
