@@ -108,7 +108,7 @@ let package = Package(
         .target(
             name: "ThermosMonitor",
             dependencies: [
-                "ThermosCheckpoint", "ThermosConfig", "CThermosSys",
+                "ThermosCheckpoint", "ThermosConfig", "ThermosPlatform", "CThermosSys",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
@@ -221,7 +221,7 @@ let package = Package(
         .testTarget(
             name: "ThermosMonitorTests",
             dependencies: [
-                "ThermosMonitor", "ThermosCheckpoint", "ThermosConfig", "ThermosTestSupport",
+                "ThermosMonitor", "ThermosCheckpoint", "ThermosConfig", "ThermosPlatform", "ThermosTestSupport",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             swiftSettings: strictSettings

@@ -8,14 +8,18 @@
   exit     a process stamps the time and exits; delay until the runner acted on it
            (its successor's FORKED record), median over a chain
   restart  `exit 1` with max_failures=6, min_duration=0: total time vs 6 launches of the chain
+  fixed    the fixed cost of `thermos run` for a one-process `true` task (start-up, lock, header,
+           task file, coordinator, final sync, task file move, teardown): median of 20 against the
+           median of 20 single `bash -c true` of the same run, split by the runner's glog lines
 
-Usage: bench/runner_bench.py [--no-build]. Prints a Markdown table (ratios, same run).
+Usage: bench/runner_bench.py [--no-build] [--only-fixed]. Prints a Markdown table (ratios, same
+run). THERMOS=path/to/thermos measures another build (its thermos-coordinator must sit next to it).
 """
 import json, os, shutil, signal, statistics, subprocess, sys, tempfile, time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 READER = os.path.join(REPO, "..", "shared", "tools", "read_checkpoint.py")
-THERMOS = os.path.join(REPO, ".build", "release", "thermos")
+THERMOS = os.environ.get("THERMOS") or os.path.join(REPO, ".build", "release", "thermos")
 
 
 def records(path):
@@ -80,9 +84,79 @@ def children(pid):
     return result
 
 
+def glog_seconds(line):
+    """Seconds since local midnight of a glog line (`I1203 16:49:24.138475 pid runner] ...`)."""
+    clock = line.split()[1]
+    hours, minutes, seconds = clock.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def local_seconds(epoch):
+    parts = time.localtime(epoch)
+    return parts.tm_hour * 3600 + parts.tm_min * 60 + parts.tm_sec + (epoch - int(epoch))
+
+
+def fixed_cost(count=20):
+    """Median wall time of `thermos run` on a one-process `true` task, with the medians of its
+    phases from the runner's own glog lines: start → Forking (start-up, config, lock, header,
+    task file), Forking → finished (coordinator, `true`, exit detection), finished → Task
+    succeeded (final sync, sweep, task file move), Task succeeded → exit (teardown)."""
+    floors, totals = [], []
+    phases = {"start-up to first fork": [], "coordinator + `true` + exit detection": [],
+              "finalization (sync, sweep, task file move)": [], "teardown after the last record": []}
+    task = {"name": "one", "processes": [{"name": "p", "cmdline": "true"}]}
+    for index in range(count):
+        start = time.perf_counter()
+        subprocess.run(["/bin/bash", "-c", "true"])
+        floors.append(time.perf_counter() - start)
+        work = tempfile.mkdtemp(prefix="thermos-bench.")
+        config = write_task(work, task)
+        args = [THERMOS, "run", "--root", work + "/root", "--sandbox", work + "/sandbox", "--task-id", "fixed%d" % index, config]
+        wall = time.time()
+        start = time.perf_counter()
+        done = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        elapsed = time.perf_counter() - start
+        totals.append(elapsed)
+        shutil.rmtree(work, ignore_errors=True)
+        if done.returncode != 0:
+            raise SystemExit("fixed cost: thermos run exited %d: %s" % (done.returncode, done.stderr))
+        marks = {}
+        for line in done.stderr.splitlines():
+            for key, needle in (("fork", "Forking Process(p)"), ("exit", "Process(p) finished"), ("done", "Task succeeded")):
+                if needle in line and key not in marks:
+                    marks[key] = glog_seconds(line)
+        if len(marks) == 3:
+            begin = local_seconds(wall)
+            values = [marks["fork"] - begin, marks["exit"] - marks["fork"], marks["done"] - marks["exit"],
+                      begin + elapsed - marks["done"]]
+            for name, value in zip(phases, values):
+                phases[name].append(value)
+    return statistics.median(floors), statistics.median(totals), {k: statistics.median(v) for k, v in phases.items() if v}
+
+
+def fixed_rows():
+    base, total, phases = fixed_cost()
+    rows = [("fixed cost: floor, one `/bin/bash -c true` (median of 20)", "%.1f ms" % (base * 1000), "1.00×", ""),
+            ("fixed cost: `thermos run`, one-process `true` task (median of 20)", "%.1f ms" % (total * 1000),
+             "%.2f× floor" % (total / base), "measure, cut what durability does not need")]
+    for name, value in phases.items():
+        rows.append(("fixed cost, of which: %s" % name, "%.1f ms" % (value * 1000), "%.2f× floor" % (value / base), ""))
+    return rows
+
+
+def print_rows(rows):
+    print("| benchmark | time | ratio | goal |")
+    print("| --- | --- | --- | --- |")
+    for row in rows:
+        print("| %s | %s | %s | %s |" % row)
+
+
 def main():
     if "--no-build" not in sys.argv:
         subprocess.run(["swift", "build", "-c", "release"], cwd=REPO, check=True)
+    if "--only-fixed" in sys.argv:
+        print_rows(fixed_rows())
+        return
     rows = []
     n = 100
     base = floor(n)
@@ -151,10 +225,8 @@ def main():
     rows.append(("restart: `exit 1`, max_failures=6, min_duration=0 (%d runs)" % runs, "%.3f s" % elapsed,
                  "%.2f× a 6-process chain" % (elapsed / chain6), "≈ 6 launches"))
 
-    print("| benchmark | time | ratio | goal |")
-    print("| --- | --- | --- | --- |")
-    for row in rows:
-        print("| %s | %s | %s | %s |" % row)
+    rows.extend(fixed_rows())
+    print_rows(rows)
 
 
 if __name__ == "__main__":

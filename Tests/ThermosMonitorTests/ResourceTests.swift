@@ -1,16 +1,18 @@
 import Glibc
 import Testing
 import ThermosCheckpoint
+import ThermosPlatform
 import ThermosTestSupport
 @testable import ThermosMonitor
 
 /// /proc sampling on real process trees, disk usage and the history ring buffer.
 @Suite(.serialized) struct ResourceTests {
-    @Test func statLineWithAWeirdCommandName() {
+    @Test func statLineWithAWeirdCommandName() throws {
         let line = "1234 (a (b) c) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 5 3 0 777 10485760 300 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0"
-        let stat = ProcStat(line: line)
+        // The monitor samples through ThermosPlatform's process table (the one /proc parser).
+        let stat = ProcessTable.parseStat(line)
         #expect(stat?.pid == 1234)
-        #expect(stat?.parent == 1)
+        #expect(stat?.parentPid == 1)
         #expect(stat?.userTicks == 250)
         #expect(stat?.systemTicks == 50)
         #expect(stat?.nice == 5)
@@ -19,7 +21,10 @@ import ThermosTestSupport
         #expect(stat?.virtualBytes == 10_485_760)
         #expect(stat?.residentPages == 300)
         #expect(stat?.statusName == "sleeping")
-        #expect(ProcStat(line: "garbage") == nil)
+        #expect(ProcessTable.parseStat("garbage") == nil)
+        let sample = ProcessTreeCollector.sample(of: try #require(stat))
+        #expect(sample.user == 250 / ProcessTable.ticksPerSecond && sample.system == 50 / ProcessTable.ticksPerSecond)
+        #expect(sample.rss == 300 * ProcessTable.pageSize && sample.vms == 10_485_760 && sample.threads == 3)
     }
 
     @Test func sampleAddition() {

@@ -1,3 +1,5 @@
+public import ThermosPlatform
+
 /// Samples a process and all its descendants (the original's `ProcessTreeCollector`): sums the
 /// numbers over the tree; the CPU rate is Δ(user+system) over the current pids, against each
 /// pid's previous value (0 for a pid seen for the first time), divided by the wall time since
@@ -52,11 +54,9 @@ public struct ProcessTreeCollector: Sendable {
     }
 
     /// One process's numbers (rate 0: a rate needs two samples).
-    public static func sample(of stat: ProcStat) -> ProcessSample {
+    public static func sample(of entry: ProcessEntry) -> ProcessSample {
         ProcessSample(
-            rate: 0, user: Double(stat.userTicks) / ProcSnapshot.ticksPerSecond,
-            system: Double(stat.systemTicks) / ProcSnapshot.ticksPerSecond,
-            rss: stat.residentPages * ProcSnapshot.pageSize, vms: stat.virtualBytes, nice: stat.nice,
-            status: stat.statusName, threads: stat.threads)
+            rate: 0, user: entry.userSeconds, system: entry.systemSeconds, rss: entry.residentBytes,
+            vms: entry.virtualBytes, nice: entry.nice, status: entry.statusName, threads: entry.threads)
     }
 }

@@ -42,11 +42,11 @@ struct RunnerFlags: ParsableArguments {
         return TaskPath.defaultCheckpointRoot
     }
 
-    /// The runner configuration for an evaluated task.
-    func configuration(task: TaskConfig, taskID: String, account: RunAccount, ports: [String: Int], sandbox: String, launchTime: Double) -> RunnerConfiguration {
-        var configuration = RunnerConfiguration(
-            task: task, taskID: taskID, root: checkpointRoot, sandbox: sandbox, logDir: logDir.map(absolutePath),
-            user: account.name, uid: account.uid, hostname: hostName(), ports: ports, launchTime: launchTime)
+    /// The runner configuration of a launched task.
+    func configuration(_ launched: LaunchedTask, launch: TaskLaunch, account: RunAccount, sandbox: String) -> RunnerConfiguration {
+        var configuration = launch.configuration(
+            launched, root: checkpointRoot, sandbox: sandbox, logDir: logDir.map(absolutePath), user: account.name,
+            uid: account.uid, hostname: hostName())
         processOptions.apply(to: &configuration)
         return configuration
     }
@@ -157,33 +157,30 @@ struct RunCommand: ParsableCommand {
     var config: String
 
     func run() throws {
-        let launchTime = wallClock()
-        let ports = try bindingFreePorts(parsePorts(flags.ports))
-        let template: TaskTemplate
+        let launch = TaskLaunch(ports: try bindingFreePorts(parsePorts(flags.ports)), launchTime: wallClock())
         let account: RunAccount
-        let evaluated: TaskConfig
-        let taskID: String
+        let launched: LaunchedTask
         do {
-            template = try UserConfig(
+            let template = try UserConfig(
                 path: config, task: task, job: job, bindings: flags.bindings, mesos: (instance, hostName())
             ).load()
-            let missing = try template.requiredPorts().filter { ports[$0] == nil }
-            if !missing.isEmpty {
-                throw fail("ERROR!  Unbound ports: \(missing.joined(separator: " ")) (bind each with -P name:port)", code: RunExit.invalidInput)
-            }
-            try TaskValidator.validate(template)
+            try launch.check(template)
             account = try RunAccount.resolve(flags.user)
-            let name = try template.evaluate(context: ThermosContext(user: account.name, ports: ports), allowUnbound: true).name
-            taskID = flags.taskID ?? defaultTaskID(name: name, at: launchTime)
-            evaluated = try template.evaluate(context: ThermosContext(taskID: taskID, user: account.name, ports: ports))
+            launched = try launch.evaluate(template, user: account.name, taskID: flags.taskID)
         } catch let error as ConfigError {
             throw fail(error.description, code: RunExit.invalidInput)
+        } catch let error as LaunchError {
+            if error.code == .unboundPorts {
+                throw fail(
+                    "ERROR!  Unbound ports: \(error.missingPorts.joined(separator: " ")) (bind each with -P name:port)",
+                    code: RunExit.invalidInput)
+            }
+            throw fail(error.message, code: RunExit.invalidInput)
         } catch let error as RunnerError {
             throw fail(error.message, code: RunExit.invalidInput)
         }
-        let sandbox = flags.sandbox.map(absolutePath) ?? "/var/lib/thermos/sandbox/\(taskID)"
-        let configuration = flags.configuration(
-            task: evaluated, taskID: taskID, account: account, ports: ports, sandbox: sandbox, launchTime: launchTime)
+        let sandbox = flags.sandbox.map(absolutePath) ?? "/var/lib/thermos/sandbox/\(launched.taskID)"
+        let configuration = flags.configuration(launched, launch: launch, account: account, sandbox: sandbox)
         try flags.execute(configuration, relaunch: Array(CommandLine.arguments.dropFirst()))
     }
 }

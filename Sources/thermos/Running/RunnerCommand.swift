@@ -52,10 +52,9 @@ struct RunnerCommand: ParsableCommand {
         if mesosContainerizerPath != nil || containerSandbox != nil {
             throw fail("--mesos-containerizer-path/--container-sandbox (Mesos filesystem images) are not supported by this runner", code: 101)
         }
-        let launchTime = wallClock()
-        let portMap: [String: Int]
+        let launch: TaskLaunch
         do {
-            portMap = try parsePorts(ports)
+            launch = TaskLaunch(ports: try TaskLaunch.parsePorts(ports), launchTime: wallClock())
         } catch {
             throw fail(error.message, code: 101)
         }
@@ -65,23 +64,19 @@ struct RunnerCommand: ParsableCommand {
         } catch {
             throw fail(error.message, code: error.code == .unknownUser ? 104 : 102)
         }
-        let task: TaskConfig
-        let resolvedID: String
+        let launched: LaunchedTask
         do {
             let template = try ConfigLoader.selectTask(ConfigLoader.loadTemplates(path: thermosJSON), named: nil)
-            let missing = try template.requiredPorts().filter { portMap[$0] == nil }
-            if !missing.isEmpty { throw fail("Unbound ports: \(missing.joined(separator: " "))", code: 101) }
-            try TaskValidator.validate(template)
-            let name = try template.evaluate(context: ThermosContext(user: account.name, ports: portMap), allowUnbound: true).name
-            resolvedID = taskID ?? defaultTaskID(name: name, at: launchTime)
-            task = try template.evaluate(context: ThermosContext(taskID: resolvedID, user: account.name, ports: portMap))
+            try launch.check(template)
+            launched = try launch.evaluate(template, user: account.name, taskID: taskID)
         } catch let error as ConfigError {
             throw fail(error.description, code: 102)
+        } catch let error as LaunchError {
+            throw fail(error.message, code: error.code == .unboundPorts ? 101 : 102)
         }
-        var configuration = RunnerConfiguration(
-            task: task, taskID: resolvedID, root: absolutePath(checkpointRoot), sandbox: absolutePath(sandbox), user: account.name,
-            uid: account.uid, hostname: hostname ?? hostName(), ports: portMap, totalRunLimit: TaskPlanner.runnerRunLimit,
-            launchTime: launchTime)
+        var configuration = launch.configuration(
+            launched, root: absolutePath(checkpointRoot), sandbox: absolutePath(sandbox), user: account.name, uid: account.uid,
+            hostname: hostname ?? hostName(), totalRunLimit: TaskPlanner.runnerRunLimit)
         processOptions.apply(to: &configuration)
         if let runnerLogDir { redirectLog(to: runnerLogDir) }
         do {

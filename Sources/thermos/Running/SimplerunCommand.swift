@@ -24,24 +24,23 @@ struct SimplerunCommand: ParsableCommand {
         let words = command.first == "--" ? Array(command.dropFirst()) : command
         guard !words.isEmpty else { throw fail("Expected a command line to run, e.g. thermos simplerun -- echo hello", code: RunExit.invalidInput) }
         let cmdline = words.joined(separator: " ")
-        guard TaskValidator.isValidProcessName(name) else {
-            throw fail("Invalid process name: \(name) (must match ^[^./][^/]*$)", code: RunExit.invalidInput)
+        let task: TaskConfig
+        do {
+            task = try TaskLaunch.commandLineTask(name: name, cmdline: cmdline)
+        } catch {
+            throw fail(error.message, code: RunExit.invalidInput)
         }
         print("Running command: '\(cmdline)'")
-        let ports = try parsePorts(flags.ports)
+        let launch = TaskLaunch(ports: try parsePorts(flags.ports), launchTime: launchTime)
         let account: RunAccount
         do {
             account = try RunAccount.resolve(flags.user)
         } catch {
             throw fail(error.message, code: RunExit.invalidInput)
         }
-        let taskID = flags.taskID ?? defaultTaskID(name: name, at: launchTime)
-        let task = TaskConfig(
-            name: name, processes: [ProcessConfig(name: name, cmdline: cmdline)],
-            resources: Resources(cpu: 1.0, ram: 256 * 1024 * 1024, disk: 0))
+        let launched = launch.identify(task, taskID: flags.taskID)
         let sandbox = flags.sandbox.map(absolutePath) ?? Self.temporarySandbox()
-        let configuration = flags.configuration(
-            task: task, taskID: taskID, account: account, ports: ports, sandbox: sandbox, launchTime: launchTime)
+        let configuration = flags.configuration(launched, launch: launch, account: account, sandbox: sandbox)
         var relaunch = Array(CommandLine.arguments.dropFirst())
         if flags.sandbox == nil, let separator = relaunch.firstIndex(of: "--") {
             relaunch.insert(contentsOf: ["--sandbox", sandbox], at: separator)

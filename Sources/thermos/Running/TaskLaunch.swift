@@ -44,29 +44,13 @@ struct RunAccount {
     }
 }
 
-/// Parses `name:port` bindings (`-P`/`--port`).
+/// Parses `name:port` bindings (`-P`/`--port`) for `run` and `simplerun` (a usage error).
 func parsePorts(_ specs: [String]) throws(ValidationError) -> [String: Int] {
-    var ports: [String: Int] = [:]
-    for spec in specs {
-        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2, !parts[0].isEmpty, let port = Int(parts[1]), (0...65535).contains(port) else {
-            throw ValidationError("Invalid port binding \"\(spec)\": expected name:port, e.g. -P http:8080")
-        }
-        ports[parts[0]] = port
+    do {
+        return try TaskLaunch.parsePorts(specs)
+    } catch {
+        throw ValidationError(error.message)
     }
-    return ports
-}
-
-/// The original's default task id: `<name>-YYYYmmdd-HHMMSS.<microseconds>` (local time).
-func defaultTaskID(name: String, at time: Double) -> String {
-    var seconds = time_t(time)
-    var parts = tm()
-    localtime_r(&seconds, &parts)
-    var buffer = [CChar](repeating: 0, count: 32)
-    strftime(&buffer, buffer.count, "%Y%m%d-%H%M%S", &parts)
-    let micros = Int((time - Double(Int(time))) * 1_000_000)
-    let digits = String(micros)
-    return "\(name)-\(String(cString: buffer)).\(String(repeating: "0", count: max(0, 6 - digits.count)))\(digits)"
 }
 
 /// The machine's host name.
