@@ -4,18 +4,6 @@ import Testing
 import ThermosCheckpoint
 import ThermosTestSupport
 
-/// A seeded generator (SplitMix64), so a chaos run can be replayed from its seed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// What a chaos run measured (printed, for the record of longer runs).
 struct ChaosFigures: CustomStringConvertible {
     var seed: UInt64
@@ -64,7 +52,7 @@ struct ChaosTests {
     @Test func runnerKilledAtRandomPointsStillRunsEverythingExactlyOnce() throws {
         let seed = Self.setting("THERMOS_CHAOS_SEED") ?? UInt64.random(in: 1...UInt64(UInt32.max))
         let targetKills = Int(Self.setting("THERMOS_CHAOS_KILLS") ?? 50)
-        var random = SeededRandom(state: seed)
+        var random = SeededGenerator(seed: seed)
         var figures = ChaosFigures(seed: seed)
         let started = monotonicNow()
         let directory = TemporaryDirectory(prefix: "thermos-chaos")

@@ -52,7 +52,7 @@ struct PowerLossTests {
         if let only = getenv("THERMOS_POWERLOSS_POLICY").map({ String(cString: $0) }), only != policy { return }
         let seed = ChaosTests.setting("THERMOS_POWERLOSS_SEED") ?? UInt64.random(in: 1...UInt64(UInt32.max))
         let cuts = Int(ChaosTests.setting("THERMOS_POWERLOSS_CUTS") ?? 6)
-        var random = SeededRandom(state: seed)
+        var random = SeededGenerator(seed: seed)
         var figures = Figures(policy: policy, seed: seed)
         for cut in 0..<cuts {
             try powerCut(policy: policy, number: cut, random: &random, figures: &figures)
@@ -64,7 +64,7 @@ struct PowerLossTests {
         }
     }
 
-    private func powerCut(policy: String, number: Int, random: inout SeededRandom, figures: inout Figures) throws {
+    private func powerCut(policy: String, number: Int, random: inout SeededGenerator, figures: inout Figures) throws {
         let directory = TemporaryDirectory(prefix: "thermos-power")
         defer { directory.remove() }
         let mount = LazyFSMount(directory: directory.path, ["--torn", "--seed", String(random.next() % 1_000_000)])

@@ -1,6 +1,7 @@
 import OrderedCollections
 import Testing
 import ThermosCheckpoint
+import ThermosTestSupport
 
 /// Encoding rules of TBinaryProtocol as Thermos uses it, and robustness of the decoder.
 @Suite struct ThriftCodecTests {
