@@ -8,8 +8,8 @@ import ThermosConfig
 /// run lasts and how it ends), time is a number that jumps to the next event, and coordinator
 /// records are appended to real files in a temp root, exactly as a coordinator would.
 final class FakePlatform: RunnerPlatform {
-    /// How one run of a process behaves.
-    enum Behaviour {
+    /// How one run of a process behaves (also `SimulatedWorld`'s script).
+    enum Behaviour: Hashable {
         /// Runs for `seconds`, then exits with `code`.
         case exits(Int32, after: Double)
         /// Runs until terminated; ignores SIGTERM when `ignoresTerm`.

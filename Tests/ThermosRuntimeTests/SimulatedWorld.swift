@@ -8,16 +8,8 @@ import ThermosConfig
 /// a number that jumps to the next event. It executes the core's actions the way `TaskRunner`
 /// does, and can stop the runner before any action (a crash) to test recovery.
 struct SimulatedWorld {
-    enum Behaviour: Hashable {
-        /// Runs for `seconds`, then exits with `code`.
-        case exits(Int32, after: Double)
-        /// Runs until terminated; ignores SIGTERM when `ignoresTerm`.
-        case runsUntilKilled(ignoresTerm: Bool)
-        /// The coordinator dies after `seconds` without recording the end (→ LOST).
-        case coordinatorDies(after: Double)
-        /// The coordinator never records RUNNING (stuck before exec).
-        case neverStarts
-    }
+    /// How one run of a process behaves: the same script as `FakePlatform`'s.
+    typealias Behaviour = FakePlatform.Behaviour
 
     struct Coordinator {
         var process: String
