@@ -20,16 +20,7 @@ struct ConvertCommand: ParsableCommand {
         case json, yaml
     }
 
-    @Option(help: "The task to convert when the file holds several.")
-    var task: String?
-
-    @Option(help: ArgumentHelp("The job of an .aurora file: CLUSTER/ROLE/ENV/NAME, or NAME when unique.", valueName: "key"))
-    var job: String?
-
-    @Option(
-        name: [.customShort("E"), .customLong("environment")],
-        help: ArgumentHelp("Bind a template variable (repeatable).", valueName: "name=value"))
-    var bindings: [String] = []
+    @OptionGroup var selection: ConfigSelection
 
     @Option(help: "Output format: json or yaml.")
     var format: Format = .json
@@ -39,7 +30,7 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let value = try UserConfig(path: config, task: task, job: job, bindings: bindings)
+            let value = try selection.userConfig(path: config)
                 .evaluatedForDisplay(keepingLiterals: true)
             switch format {
             case .json: print(value.jsonText())

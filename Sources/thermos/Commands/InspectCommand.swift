@@ -15,16 +15,7 @@ struct InspectCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "The task to show when the file holds several.")
-    var task: String?
-
-    @Option(help: ArgumentHelp("The job of an .aurora file: CLUSTER/ROLE/ENV/NAME, or NAME when unique.", valueName: "key"))
-    var job: String?
-
-    @Option(
-        name: [.customShort("E"), .customLong("environment")],
-        help: ArgumentHelp("Bind a template variable (repeatable).", valueName: "name=value"))
-    var bindings: [String] = []
+    @OptionGroup var selection: ConfigSelection
 
     @Flag(help: "Print the task as single-line Aurora task JSON.")
     var json = false
@@ -34,7 +25,7 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let value = try UserConfig(path: config, task: task, job: job, bindings: bindings).evaluatedForDisplay()
+            let value = try selection.userConfig(path: config).evaluatedForDisplay()
             print(json ? value.jsonText() : value.prettyJSONText())
         } catch {
             throw fail(error.description, code: 2)
