@@ -12,6 +12,11 @@ public final class Inotify: Sendable {
         public static let closedAfterWrite = Events(rawValue: UInt32(IN_CLOSE_WRITE))
         public static let created = Events(rawValue: UInt32(IN_CREATE))
         public static let movedIn = Events(rawValue: UInt32(IN_MOVED_TO))
+        public static let movedOut = Events(rawValue: UInt32(IN_MOVED_FROM))
+        public static let deleted = Events(rawValue: UInt32(IN_DELETE))
+        /// The watched path itself was deleted or moved away.
+        public static let selfDeleted = Events(rawValue: UInt32(IN_DELETE_SELF))
+        public static let selfMoved = Events(rawValue: UInt32(IN_MOVE_SELF))
     }
 
     /// The inotify descriptor (readable when events are queued).
