@@ -19,7 +19,7 @@ struct RunnerCoreControlTests {
     /// and a kill at `killAt` to end the task.
     func world(_ requests: [(Double, ControlRequest)], killAt: Double = 30) -> SimulatedWorld {
         var world = SimulatedWorld()
-        world.behaviours = ["web": Array(repeating: .runsUntilKilled(), count: 5)]
+        world.behaviours = ["web": Array(repeating: .runsUntilKilled(ignoresTerm: false), count: 5)]
         for (index, (at, request)) in requests.enumerated() {
             world.schedule(.observation(.controlRequested(request, client: Int32(index))), after: at)
         }
@@ -113,7 +113,7 @@ struct RunnerCoreControlTests {
         ])
         var core = try core([RunnerCoreTests.process("web"), RunnerCoreTests.process("cleanup", final: true)])
         #expect(try world.run(&core) == .killed)
-        let codes = world.replies.map { if case .error(let code, _) = $0 { code } else { nil } }
+        let codes: [ControlResponse.Code?] = world.replies.map { if case .error(let code, _) = $0 { code } else { nil } }
         #expect(codes == [.unknownProcess, .invalidState, .invalidState, nil, .invalidState])
         #expect(world.replies[0].message.contains("no process 'nope' in task task (processes: web, cleanup)"))
         #expect(world.replies[1].message == "web is already running")
@@ -122,7 +122,7 @@ struct RunnerCoreControlTests {
 
     @Test func killOverTheSocketIsAStagedKillThatRunsFinalProcesses() throws {
         var world = SimulatedWorld()
-        world.behaviours = ["web": [.runsUntilKilled()]]
+        world.behaviours = ["web": [.runsUntilKilled(ignoresTerm: false)]]
         world.schedule(.observation(.controlRequested(.kill(preemptionWait: 7), client: 1)), after: 1)
         var core = try core([RunnerCoreTests.process("web"), RunnerCoreTests.process("cleanup", final: true)])
         #expect(try world.run(&core) == .killed)
@@ -145,7 +145,7 @@ struct RunnerCoreControlTests {
         #expect(succeeding.log.last == "Task SUCCESS: all 4 processes finished")
 
         var lost = SimulatedWorld()
-        lost.behaviours = ["web": [.runsUntilKilled()]]
+        lost.behaviours = ["web": [.runsUntilKilled(ignoresTerm: false)]]
         lost.schedule(.observation(.loseRequested), after: 1)
         var lostCore = try self.core([RunnerCoreTests.process("web")])
         #expect(try lost.run(&lostCore) == .lost)

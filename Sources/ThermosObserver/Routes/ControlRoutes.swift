@@ -55,8 +55,8 @@ extension ObserverServer {
             return "Missing Origin: control requests must come from the observer's own pages"
         }
         let lowered = source.lowercased()
-        guard let scheme = lowered.range(of: "://") else { return "Cross-origin request refused (\(source.prefix(80)))" }
-        let authority = lowered[scheme.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://") else { return "Cross-origin request refused (\(source.prefix(80)))" }
+        let authority = lowered.drop { $0 != ":" }.dropFirst(3).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         guard String(authority) == host, accepted.contains(HostCheckMiddleware<BasicRequestContext>.normalized(host)) else {
             return "Cross-origin request refused (\(source.prefix(80)))"
         }
