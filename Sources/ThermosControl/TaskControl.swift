@@ -42,6 +42,10 @@ public enum TaskControl {
 
     /// Sends `request` to `taskID`'s runner and returns its confirmation.
     public static func send(_ request: ControlRequest, root: String, taskID: String, timeout: Double = 10) throws(Failure) -> String {
+        let activeFile = TaskPath.taskFile(root: root, taskID: taskID, state: .active)
+        if access(activeFile, F_OK) != 0 && errno == EACCES {
+            throw Failure(.permissionDenied, "permission denied: cannot reach \(activeFile); only the owner of task \(taskID) and root may control it")
+        }
         switch location(root: root, taskID: taskID) {
         case nil:
             throw Failure(.unknownTask, "no task \(taskID) in \(root) (see `thermos status --root \(root)`)")
