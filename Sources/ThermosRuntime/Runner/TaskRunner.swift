@@ -144,6 +144,8 @@ public final class TaskRunner {
                 case .loseRequested: try perform(core.observe(.loseRequested, now: platform.now()))
                 case .coordinatorExited(let pid): pendingExits.append(pid)
                 case .controlRequest(let request, let client):
+                    // Decide on the latest state: fold in what coordinators wrote meanwhile first.
+                    try settle()
                     try perform(core.observe(.controlRequested(request, client: client), now: platform.now()))
                 case .streamChanged, .timeout: break
                 }
