@@ -23,12 +23,12 @@ extension LinuxRunnerPlatform {
 
     /// The events of an epoll token of the control socket; nil for any other token.
     func controlEvents(for token: UInt64) -> [RunnerEvent]? {
-        guard let server = controlServer else { return nil }
+        guard token == Self.controlListenerToken || token >= Self.controlConnectionBase else { return nil }
+        guard let server = controlServer else { return [] }
         if token == Self.controlListenerToken {
             server.acceptAll(now: now())
             return []
         }
-        guard token >= Self.controlConnectionBase else { return nil }
         let fd = Int32(truncatingIfNeeded: token - Self.controlConnectionBase)
         guard let request = server.read(fd) else { return [] }
         return [.controlRequest(request, client: fd)]
