@@ -106,6 +106,21 @@ struct RunnerCoreControlTests {
         #expect(next.contains { if case .launch(let request) = $0 { request.process == "web" } else { false } })
     }
 
+    @Test func aRunEndedByAControlIsKilledAgainWhenARunnerTakesOver() throws {
+        var world = world([(1, .stop(process: "web"))])
+        let processes = [RunnerCoreTests.process("web", minDuration: 0)]
+        var core = try core(processes)
+        _ = try world.run(&core)
+        let stream = world.runnerStream
+        let stopIndex = try #require(stream.firstIndex { if case .processStatus(let s) = $0 { s.control == .stop } else { false } })
+        // The runner died right after recording the stop, before its kill took effect.
+        var resumed = try RunnerCore.recovering(
+            configuration: SimulatedWorld.configuration(TaskConfig(name: "t", processes: processes)),
+            identity: SimulatedWorld.identity, records: stream[...stopIndex], now: Self.start + 2)
+        let actions = try resumed.takeControl(now: Self.start + 2)
+        #expect(actions.contains { if case .kill(let run) = $0 { run.process == "web" && run.control == .stop } else { false } })
+    }
+
     @Test func refusalsNameTheProblem() throws {
         var world = world([
             (1, .restart(process: "nope")), (1.1, .start(process: "web")), (1.2, .restart(process: "cleanup")),

@@ -92,6 +92,16 @@ extension RunnerCore {
         return try recorded { core throws(RunnerError) in try core.apply(record, now: now) }
     }
 
+    /// On taking control: SIGKILL (validated, idempotent) what may be left of runs a control
+    /// ended — a runner that died between recording the end and killing the run left it alive,
+    /// and a restarted process must never run twice.
+    func killControlledLeftovers() -> [RunnerAction] {
+        state.processes.values.compactMap { runs in
+            guard let run = runs.last, run.state == .killed, run.control != nil else { return nil }
+            return .kill(run)
+        }
+    }
+
     /// The reaction to a recorded `ControlDecision` (live and in replay).
     mutating func applyDecision(_ decision: ControlDecision) -> [RunnerAction] {
         guard let action = decision.action, let name = decision.process else { return [] }

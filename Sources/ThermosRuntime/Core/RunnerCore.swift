@@ -134,7 +134,7 @@ public struct RunnerCore: Sendable {
     /// - Throws: `.terminalTask` for a task already terminal.
     public mutating func takeControl(now: Double) throws(RunnerError) -> [RunnerAction] {
         if isTerminal { throw RunnerError(.terminalTask, "Cannot take control of a task in terminal state.") }
-        var actions = resumeWatches()
+        var actions = resumeWatches() + killControlledLeftovers()
         actions += try setTaskStatus(taskState, now: now)
         if state.header == nil {
             actions += try apply(.runnerHeader(RunnerHeader(
