@@ -104,6 +104,20 @@ struct ControlCommandTests {
         #expect(finished.stderr.contains("task e has finished"))
     }
 
+    @Test func socketPathsLongerThanSunPathWork() throws {
+        let fixture = RunnerFixture()
+        defer { fixture.remove() }
+        let taskID = "long-" + String(repeating: "x", count: 110)
+        #expect(ControlClient.socketPath(root: fixture.root, taskID: taskID).utf8.count > 108)
+        let runner = fixture.start(fixture.config(Self.webTask), taskID: taskID)
+        _ = try #require(fixture.waitForRunning(taskID, "web"))
+        let restart = control(fixture, "restart", taskID, "web")
+        #expect(restart.status == 0, "\(restart.stderr)")
+        _ = try #require(fixture.waitForRunning(taskID, "web", run: 1))
+        #expect(thermos(["kill", "--now", "--root", fixture.root, taskID]).status == 0)
+        runner.wait()
+    }
+
     @Test func stallingAndFloodingClientsDoNotHoldTheRunnerUp() throws {
         let fixture = RunnerFixture()
         defer { fixture.remove() }
