@@ -5,7 +5,7 @@ import ThermosCheckpoint
 import ThermosTestSupport
 
 /// Killing processes, coordinators and runners (reference §6.14, §3.6, §3.12, §6.23 items 9–12).
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(5)))  // from scheduling: a loaded full run can hold both cooperative threads for minutes
 struct KillScenarioTests {
     @Test func killedProcessIsRecordedKilledAndRunAgain() throws {
         let fixture = RunnerFixture()

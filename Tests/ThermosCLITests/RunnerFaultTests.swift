@@ -5,7 +5,7 @@ import ThermosCheckpoint
 import ThermosTestSupport
 
 /// Regressions of the faults a kill -9 storm, a host crash and a full disk found (issue 12).
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(5)))  // from scheduling: a loaded full run can hold both cooperative threads for minutes
 struct RunnerFaultTests {
     static let chain = #"""
         {"name": "chain", "processes": [
