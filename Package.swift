@@ -69,6 +69,13 @@ let package = Package(
             dependencies: ["ThermosCheckpoint"],
             swiftSettings: strictSettings
         ),
+        // The runner's control socket protocol and client (`thermos restart|stop|start|kill`, the
+        // observer's buttons). No Foundation: the runner, the CLI and the observer share it.
+        .target(
+            name: "ThermosControl",
+            dependencies: ["ThermosCheckpoint"],
+            swiftSettings: strictSettings
+        ),
         // Pure core: schema, JSON/YAML loading, templating, validation, combinators.
         .target(
             name: "ThermosConfig",
@@ -91,6 +98,7 @@ let package = Package(
             name: "ThermosRuntime",
             dependencies: [
                 "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner", "ThermosPlatform", "ThermosCoordination", "CThermosSys",
+                "ThermosControl",
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -125,7 +133,7 @@ let package = Package(
         .target(
             name: "ThermosObserver",
             dependencies: [
-                "ThermosMonitor", "ThermosCheckpoint", "ThermosConfig", "CThermosConfine",
+                "ThermosMonitor", "ThermosCheckpoint", "ThermosConfig", "CThermosConfine", "ThermosControl",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -166,7 +174,7 @@ let package = Package(
             name: "thermos",
             dependencies: [
                 "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner", "ThermosRuntime", "ThermosPlatform", "CThermosSys",
-                "ThermosLogging", "ThermosMonitor", "ThermosSlurm",
+                "ThermosLogging", "ThermosMonitor", "ThermosSlurm", "ThermosControl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
@@ -206,6 +214,7 @@ let package = Package(
             name: "ThermosRuntimeTests",
             dependencies: [
                 "ThermosRuntime", "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner", "ThermosPlatform", "ThermosTestSupport",
+                "ThermosControl",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             swiftSettings: strictSettings
@@ -214,6 +223,7 @@ let package = Package(
             name: "ThermosCLITests",
             dependencies: [
                 "thermos", "thermos-coordinator", "thermos-observer", "ThermosCheckpoint", "ThermosPlatform", "ThermosTestSupport",
+                "ThermosControl",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             swiftSettings: strictSettings

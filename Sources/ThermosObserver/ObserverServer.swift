@@ -23,6 +23,9 @@ public struct ObserverConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(60)
     /// A handler must have its response ready within this time (503 otherwise).
     public var handlerBudget: Duration = .seconds(10)
+    /// With `--enable-control`: the CSRF token of this start (`makeControlToken()`); nil keeps
+    /// the Kill/Restart buttons and their POST routes away.
+    public var controlToken: String?
 
     public init() {}
 
@@ -60,7 +63,7 @@ public struct ObserverServer: Sendable {
         self.configuration = configuration
         model = ObserverModel(observer: observer)
         files = TaskFiles(observer: observer)
-        pages = try ObserverPages(model: model, files: files, budget: configuration.handlerBudget)
+        pages = try ObserverPages(model: model, files: files, budget: configuration.handlerBudget, controlToken: configuration.controlToken)
         metrics = ObserverMetrics()
         self.arguments = arguments
     }
@@ -88,11 +91,12 @@ public struct ObserverServer: Sendable {
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: HostCheckMiddleware(allowed: configuration.acceptedHosts))
-        router.add(middleware: MethodCheckMiddleware())
+        router.add(middleware: MethodCheckMiddleware(postPrefix: configuration.controlToken == nil ? nil : "/control/"))
         router.add(middleware: SecurityHeadersMiddleware())
         addJSONRoutes(router)
         addFileRoutes(router)
         pages.addRoutes(router)
+        addControlRoutes(router)
         router.get("/metrics") { _, _ in
             let body = try await run { metrics.render(observer: observer) }
             return text(body, contentType: "text/plain; version=0.0.4; charset=utf-8")

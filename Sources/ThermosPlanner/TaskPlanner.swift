@@ -211,6 +211,15 @@ public struct TaskPlanner: Sendable, Hashable {
         return try conclude(process, hasReachedRunLimit(process) ? .failed : .rescheduled)
     }
 
+    /// Records a run of the running `process` ended by an operator (`thermos restart|stop`): it
+    /// is runnable again at once — no `min_duration` wait, and no failure, loss or run counted.
+    /// Throws `notRunning` (changing nothing) if it is not running.
+    public mutating func endedByControl(_ process: String) throws(PlannerError) {
+        try planner.requireRunning(process, for: "record a control end of")
+        lastTermination[process] = nil
+        try planner.reset(process)
+    }
+
     /// Applies `outcome` to the running `process` in the planner and returns it.
     private mutating func conclude(_ process: String, _ outcome: Outcome) throws(PlannerError) -> Outcome {
         switch outcome {

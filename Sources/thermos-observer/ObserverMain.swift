@@ -61,6 +61,9 @@ struct ObserverMain: AsyncParsableCommand {
     @Option(help: "Seconds a request handler may take before answering 503.")
     var handlerBudgetSecs: Double = 10
 
+    @Flag(help: "Show Kill task and Restart process buttons (POST, same-origin, a CSRF token per start); off by default.")
+    var enableControl = false
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical); requests are logged at debug.")
     var logLevel = "info"
 
@@ -97,6 +100,7 @@ struct ObserverMain: AsyncParsableCommand {
         configuration.headerTimeout = .seconds(headerTimeoutSecs)
         configuration.idleTimeout = .seconds(idleTimeoutSecs)
         configuration.handlerBudget = .seconds(handlerBudgetSecs)
+        if enableControl { configuration.controlToken = makeControlToken() }
         let observer: TaskObserver
         let server: ObserverServer
         do {

@@ -16,6 +16,7 @@ struct Thermos: ParsableCommand {
             StatusCommand.self, RunCommand.self, SimplerunCommand.self, ReadCommand.self, InspectCommand.self, ConvertCommand.self,
             KillCommand.self, TailCommand.self, RunnerCommand.self, GcCommand.self, ObserverCommand.self,
             SetupDSLCommand.self, SubmitCommand.self, JobsCommand.self, CancelCommand.self,
+            RestartCommand.self, StopCommand.self, StartCommand.self,
         ]
     )
 

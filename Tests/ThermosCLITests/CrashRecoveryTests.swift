@@ -6,7 +6,7 @@ import ThermosTestSupport
 
 /// Fault tests: the runner is SIGKILLed at chosen points of a three-process chain; `thermos run`
 /// again with the same task id re-attaches and finishes, and every process ran exactly once.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(5)))  // from scheduling: a loaded full run can hold both cooperative threads for minutes
 struct CrashRecoveryTests {
     static let chain = #"""
         {"name": "chain", "processes": [

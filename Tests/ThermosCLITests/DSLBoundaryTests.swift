@@ -5,7 +5,7 @@ import ThermosTestSupport
 
 /// The edges of DSL loading: `--job` where there are no jobs, `{{&x}}` literals from
 /// pystachio to the running task and through `convert`, and a config that never finishes.
-@Suite(.enabled(if: DSLTestPython.hasPython3), .timeLimit(.minutes(3)))
+@Suite(.enabled(if: DSLTestPython.hasPython3), .timeLimit(.minutes(5)))  // from scheduling: a loaded full run can hold both cooperative threads for minutes
 struct DSLBoundaryTests {
     @Test func jobIsAnErrorForFilesWithoutJobs() {
         let fixture = RunnerFixture()

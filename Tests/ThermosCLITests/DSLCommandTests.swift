@@ -4,7 +4,7 @@ import ThermosTestSupport
 
 /// `.thermos` and `.aurora` configs through the real binary and the embedded Python loader:
 /// every expected task is written here by hand and compared as canonical JSON (Python's json).
-@Suite(.enabled(if: DSLTestPython.hasPython3), .timeLimit(.minutes(3)))
+@Suite(.enabled(if: DSLTestPython.hasPython3), .timeLimit(.minutes(5)))  // from scheduling: a loaded full run can hold both cooperative threads for minutes
 struct DSLCommandTests {
     static let constructs = """
         import getpass

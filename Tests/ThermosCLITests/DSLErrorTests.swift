@@ -2,7 +2,7 @@ import Testing
 import ThermosTestSupport
 
 /// Every DSL error is one line on stderr naming the file (and line), exit 2, never a traceback.
-@Suite(.enabled(if: DSLTestPython.hasPython3), .timeLimit(.minutes(3)))
+@Suite(.enabled(if: DSLTestPython.hasPython3), .timeLimit(.minutes(5)))  // from scheduling: a loaded full run can hold both cooperative threads for minutes
 struct DSLErrorTests {
     static func expectOneLine(_ result: CommandResult, _ expected: String, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(result.status == 2, "exit \(result.status): \(result.stderr)", sourceLocation: sourceLocation)

@@ -5,7 +5,7 @@ import ThermosCheckpoint
 import ThermosTestSupport
 
 /// `thermos run -P name:0` binds a free port of this machine (what Slurm instances use).
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(5)))  // from scheduling: a loaded full run can hold both cooperative threads for minutes
 struct FreePortTests {
     @Test func zeroBindsAFreePortPerName() throws {
         let fixture = RunnerFixture()

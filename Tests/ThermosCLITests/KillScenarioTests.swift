@@ -5,7 +5,7 @@ import ThermosCheckpoint
 import ThermosTestSupport
 
 /// Killing processes, coordinators and runners (reference §6.14, §3.6, §3.12, §6.23 items 9–12).
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(5)))  // from scheduling: a loaded full run can hold both cooperative threads for minutes
 struct KillScenarioTests {
     @Test func killedProcessIsRecordedKilledAndRunAgain() throws {
         let fixture = RunnerFixture()
@@ -119,7 +119,7 @@ struct KillScenarioTests {
         #expect(daemon.stdout == "sleepd\n")
         let run = try #require(fixture.waitForRunning("sleepd", "sleep"))
         let runnerPid = try #require(fixture.state("sleepd").statuses.last?.runnerPid)
-        let result = thermos(["kill", "--root", fixture.root, "sleep"])
+        let result = thermos(["kill", "--now", "--root", fixture.root, "sleep"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "Killing sleepd...done.\n")
         #expect(result.stderr.contains("Found existing runner, forcing leadership forfeit."))
@@ -134,29 +134,51 @@ struct KillScenarioTests {
         #expect(thermos(["kill", "--root", fixture.root, "sleepd"]).stderr.contains("No active tasks matched."))
     }
 
-    @Test func gracefulKillUsesTheLiveRunnerOrRunsTheStagesItself() throws {
+    @Test func killIsAStagedKillByTheLiveRunnerByDefault() throws {
         let fixture = RunnerFixture()
         defer { fixture.remove() }
         let config = fixture.config(#"{"name": "g", "processes": [{"name": "p", "cmdline": "sleep 60"}, {"name": "fin", "cmdline": "touch fin.$(date +%s%N)", "final": true}]}"#)
-        // A live runner gets SIGUSR1 and does the staged kill.
+        // The live runner does the staged kill: CLEANING, FINALIZING (fin runs), KILLED.
         let runner = fixture.start(config, taskID: "live")
         _ = try #require(fixture.waitForRunning("live", "p"))
-        #expect(thermos(["kill", "--root", fixture.root, "--graceful", "live"]).status == 0)
-        #expect(fixture.taskStates("live").last == .killed)
+        #expect(thermos(["kill", "--root", fixture.root, "live"]).status == 0)
+        #expect(fixture.taskStates("live").suffix(3) == [.cleaning, .finalizing, .killed])
         #expect(fixture.runs("live", "p").last?.returnCode == -15)
         #expect(fixture.runs("live", "fin").last?.state == .success)
         runner.wait()
-        // A dead runner: the kill command takes control and stages the kill itself.
+        #expect(runner.stderr.split(separator: "\n").last?.hasSuffix("runner] Task KILLED: kill requested (thermos kill)") == true, "\(runner.stderr)")
+        // --now: SIGKILL at once, the final process never runs.
+        let immediate = fixture.start(config, taskID: "now")
+        _ = try #require(fixture.waitForRunning("now", "p"))
+        #expect(thermos(["kill", "--now", "--root", fixture.root, "now"]).status == 0)
+        #expect(fixture.runs("now", "p").last?.returnCode == -9)
+        #expect(fixture.runs("now", "fin").isEmpty)
+        immediate.wait()
+        // No live runner: the immediate kill by the recorded state (KillPolicy).
         let orphaned = fixture.start(config, taskID: "dead")
         let run = try #require(fixture.waitForRunning("dead", "p"))
         orphaned.signal(SIGKILL)
         orphaned.wait()
-        let result = thermos(["kill", "--root", fixture.root, "--graceful", "dead"])
+        let result = thermos(["kill", "--root", fixture.root, "dead"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(fixture.taskStates("dead").last == .killed)
-        #expect(fixture.runs("dead", "p").last?.state == .killed)
-        #expect(fixture.runs("dead", "fin").last?.state == .success)
+        #expect(fixture.runs("dead", "p").last?.returnCode == -9)
         #expect(eventually(timeout: 5) { !isAlive(run.pid!) })
+    }
+
+    @Test func preemptionWaitBoundsAStagedKill() throws {
+        let fixture = RunnerFixture()
+        defer { fixture.remove() }
+        let config = fixture.config(#"{"name": "w", "finalization_wait": 120, "processes": [{"name": "stubborn", "cmdline": "trap '' TERM; sleep 100"}]}"#)
+        let runner = fixture.start(config, taskID: "w")
+        let run = try #require(fixture.waitForRunning("w", "stubborn"))
+        let began = wallClock()
+        #expect(thermos(["kill", "--root", fixture.root, "--preemption-wait", "1", "w"]).status == 0)
+        #expect(wallClock() - began < 10, "the kill took \(wallClock() - began) s")
+        #expect(fixture.taskStates("w").last == .killed)
+        #expect(fixture.runs("w", "stubborn").last?.state == .killed)
+        #expect(eventually(timeout: 5) { !isAlive(run.pid!) })
+        runner.wait()
     }
 
     @Test func nothingOfATaskOutlivesIt() throws {

@@ -4,7 +4,7 @@ import ThermosCheckpoint
 import ThermosTestSupport
 
 /// Process logging (reference §1.6 "Logging", §6.11, §6.12) and `thermos tail` (§3.5).
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(5)))  // from scheduling: a loaded full run can hold both cooperative threads for minutes
 struct LoggingAndTailTests {
     /// Files in a run's log directory with their sizes.
     func logFiles(_ fixture: RunnerFixture, _ process: String) -> [String: Int] {

@@ -6,7 +6,7 @@ import ThermosTestSupport
 
 /// `thermos run` as PID 1 of a PID namespace (a container's entrypoint), via
 /// `unshare --pid --fork --mount-proc`.
-@Suite(.enabled(if: pid1TestsAvailable, "needs root and unshare/nsenter (util-linux)"), .timeLimit(.minutes(2)))
+@Suite(.enabled(if: pid1TestsAvailable, "needs root and unshare/nsenter (util-linux)"), .timeLimit(.minutes(5)))  // from scheduling: a loaded full run can hold both cooperative threads for minutes
 struct Pid1Tests {
 
     let fixture = RunnerFixture()

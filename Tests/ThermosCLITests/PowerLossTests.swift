@@ -102,7 +102,7 @@ struct PowerLossTests {
         for name in Self.names where log.contains("Process(\(name)) finished successfully") {
             if replayed.processes[name]?.contains(where: { $0.state == .success }) != true { lost += 1 }
         }
-        if log.contains("Task succeeded."), replayed.taskState != .success { lost += 1 }
+        if log.contains("Task SUCCESS:"), replayed.taskState != .success { lost += 1 }
         if policy == "always" { figures.acknowledgedLost += lost }
         figures.worstLostRecords = max(figures.worstLostRecords, lost)
 

@@ -6,7 +6,7 @@ import ThermosTestSupport
 
 /// `thermos run` through the real binaries on a temp root: the catalogue of reference §6.5–6.11
 /// and §6.23, checked in the runner checkpoint.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(5)))  // from scheduling: a loaded full run can hold both cooperative threads for minutes
 struct RunScenarioTests {
     @Test func helloWorldWritesTheOriginalRecordSequence() throws {
         let fixture = RunnerFixture()

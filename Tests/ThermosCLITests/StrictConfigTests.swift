@@ -4,7 +4,7 @@ import ThermosTestSupport
 
 /// Strict YAML/JSON through the binary: unknown keys, duplicate process names, empty and negative
 /// values, and the alias bomb — each one line on stderr with exit 2, in `inspect` and `run`.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(5)))  // from scheduling: a loaded full run can hold both cooperative threads for minutes
 struct StrictConfigTests {
     static func expectRefused(_ result: CommandResult, _ expected: String, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(result.status == 2, "exit \(result.status): \(result.stderr)", sourceLocation: sourceLocation)

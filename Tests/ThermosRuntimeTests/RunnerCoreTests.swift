@@ -34,7 +34,7 @@ struct RunnerCoreTests {
         #expect(states(world, "hello") == [.success])
         #expect(world.launches.map(\.logDirectory) == ["/sandbox/.logs/hello/0"])
         #expect(world.taskFile == "finished")
-        #expect(world.log.contains("Task succeeded."))
+        #expect(world.log.last == "Task SUCCESS: all 1 process finished")
         guard case .runnerHeader(let header) = world.runnerStream[1] else { Issue.record("no header second"); return }
         #expect(header.taskID == "task" && header.uid == 1000 && header.hostname == "host")
     }

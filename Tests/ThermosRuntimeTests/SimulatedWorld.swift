@@ -1,6 +1,7 @@
 import OrderedCollections
 import ThermosCheckpoint
 import ThermosConfig
+import ThermosControl
 @testable import ThermosRuntime
 
 /// A machine for `RunnerCore` made of values only: coordinators are scripted (how long each run
@@ -37,6 +38,8 @@ struct SimulatedWorld {
     private(set) var terminated: [String] = []
     private(set) var taskFile: String = "none"
     private(set) var log: [String] = []
+    /// Answers to control clients, in order.
+    private(set) var replies: [ControlResponse] = []
     private(set) var peakConcurrency = 0
     /// Two coordinators of one process alive at once (a run started twice).
     private(set) var duplicateRuns = 0
@@ -191,6 +194,8 @@ struct SimulatedWorld {
                 continue
             case .log(let line):
                 log.append(line)
+            case .reply(_, let response):
+                replies.append(response)
             }
         }
     }

@@ -38,6 +38,11 @@ int cthermos_epoll_remove(int epfd, int fd);
 /// Waits up to `timeout_ms` (-1 = forever); stores up to `capacity` ready tokens; returns the count or -1.
 int cthermos_epoll_wait(int epfd, uint64_t *tokens, int capacity, int timeout_ms);
 
+/// The uid of the process at the other end of a connected unix socket (SO_PEERCRED); 0 or -1.
+int cthermos_peer_uid(int fd, uint32_t *uid);
+/// accept4(fd, NULL, NULL, SOCK_NONBLOCK|SOCK_CLOEXEC).
+int cthermos_accept_nonblocking(int fd);
+
 // MARK: - signalfd, timerfd
 
 /// signalfd(-1, mask, SFD_NONBLOCK|SFD_CLOEXEC) for the signals in `mask`.

@@ -55,11 +55,14 @@ public struct ProcessStatus: Sendable, Hashable {
     public var coordinatorPid: Int32?
     /// Field 11: set on FORKED.
     public var forkTime: Double?
+    /// Field 12 (ours, skipped by Aurora readers): the operator control that ended this run
+    /// (a KILLED record written by the runner for `thermos restart|stop`).
+    public var control: ControlAction?
 
     public init(
         seq: Int64? = nil, process: String? = nil, state: ProcessState? = nil, startTime: Double? = nil,
         pid: Int32? = nil, stopTime: Double? = nil, returnCode: Int32? = nil, coordinatorPid: Int32? = nil,
-        forkTime: Double? = nil
+        forkTime: Double? = nil, control: ControlAction? = nil
     ) {
         self.seq = seq
         self.process = process
@@ -70,6 +73,7 @@ public struct ProcessStatus: Sendable, Hashable {
         self.returnCode = returnCode
         self.coordinatorPid = coordinatorPid
         self.forkTime = forkTime
+        self.control = control
     }
 }
 
@@ -83,12 +87,19 @@ public struct TaskStatus: Sendable, Hashable {
     public var runnerPid: Int32?
     /// Field 4: uid of the writer.
     public var runnerUid: Int32?
+    /// Field 5 (ours, skipped by Aurora readers): a control decision recorded with a duplicate
+    /// of the current state (`thermos stop` between runs, `thermos start`).
+    public var control: ControlDecision?
 
-    public init(state: TaskState? = nil, timestampMs: Int64? = nil, runnerPid: Int32? = nil, runnerUid: Int32? = nil) {
+    public init(
+        state: TaskState? = nil, timestampMs: Int64? = nil, runnerPid: Int32? = nil, runnerUid: Int32? = nil,
+        control: ControlDecision? = nil
+    ) {
         self.state = state
         self.timestampMs = timestampMs
         self.runnerPid = runnerPid
         self.runnerUid = runnerUid
+        self.control = control
     }
 }
 

@@ -41,6 +41,7 @@ enum ProcessTransitions {
             try allow(target == .success ? .running : .forked, .running)
             run.stopTime = try required(update.stopTime, "stop_time")
             run.returnCode = try required(update.returnCode, "return_code")
+            run.control = update.control
             run.state = target
         case .failed:
             try allow(.waiting, .running)

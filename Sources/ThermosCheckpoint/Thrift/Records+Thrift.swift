@@ -71,6 +71,7 @@ extension ProcessStatus {
         writer.field(9, returnCode)
         writer.field(10, coordinatorPid)
         writer.field(11, forkTime)
+        writer.field(12, control?.rawValue)
         writer.fieldStop()
     }
 
@@ -90,6 +91,8 @@ extension ProcessStatus {
             case 9: returnCode = try reader.expect(.i32, actual: type) { r throws(CheckpointError) in try r.readI32() }
             case 10: coordinatorPid = try reader.expect(.i32, actual: type) { r throws(CheckpointError) in try r.readI32() }
             case 11: forkTime = try reader.expect(.double, actual: type) { r throws(CheckpointError) in try r.readDouble() }
+            case 12:
+                control = try reader.expect(.i32, actual: type) { r throws(CheckpointError) in ControlAction(rawValue: try r.readI32()) } ?? nil
             default: try reader.skip(type: type)
             }
         }
@@ -102,6 +105,12 @@ extension TaskStatus {
         writer.field(2, timestampMs)
         writer.field(3, runnerPid)
         writer.field(4, runnerUid)
+        if let control {
+            writer.fieldHeader(.structure, id: 5)
+            writer.field(1, control.action?.rawValue)
+            writer.field(2, control.process)
+            writer.fieldStop()
+        }
         writer.fieldStop()
     }
 
@@ -116,9 +125,25 @@ extension TaskStatus {
             case 2: timestampMs = try reader.expect(.i64, actual: type) { r throws(CheckpointError) in try r.readI64() }
             case 3: runnerPid = try reader.expect(.i32, actual: type) { r throws(CheckpointError) in try r.readI32() }
             case 4: runnerUid = try reader.expect(.i32, actual: type) { r throws(CheckpointError) in try r.readI32() }
+            case 5: control = try reader.expect(.structure, actual: type) { r throws(CheckpointError) in try Self.readControl(&r) }
             default: try reader.skip(type: type)
             }
         }
+    }
+}
+
+extension TaskStatus {
+    private static func readControl(_ reader: inout ThriftReader) throws(CheckpointError) -> ControlDecision {
+        var decision = ControlDecision(action: nil, process: nil)
+        while let (type, id) = try reader.readFieldHeader() {
+            switch id {
+            case 1:
+                decision.action = try reader.expect(.i32, actual: type) { r throws(CheckpointError) in ControlAction(rawValue: try r.readI32()) } ?? nil
+            case 2: decision.process = try reader.expect(.string, actual: type) { r throws(CheckpointError) in try r.readString() }
+            default: try reader.skip(type: type)
+            }
+        }
+        return decision
     }
 }
 

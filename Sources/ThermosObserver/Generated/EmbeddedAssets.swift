@@ -229,6 +229,7 @@ var observer = (function () {
         "task.mustache": #"""
 {{> head}}
 <h1>{{taskID}} <span class="state state-{{state}}">{{state}}</span></h1>
+{{#controlKillURL}}<form class="control" method="post" action="{{controlKillURL}}"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" id="kill-task">Kill task</button></form>{{/controlKillURL}}
 <div class="panels"><table class="kv"><tr><th>name</th><td>{{name}}</td></tr><tr><th>user</th><td>{{user}}</td></tr>
 <tr><th>host</th><td>{{hostname}}</td></tr><tr><th>launched</th><td title="{{launchedUTC}}">{{launched}}</td></tr>
 <tr><th>sandbox</th><td class="path">{{sandbox}} <a href="{{browseURL}}">browse</a></td></tr>
@@ -240,11 +241,11 @@ var observer = (function () {
 <tr><th>ram</th><td class="num">{{ram}}</td><td class="spark">{{{ramSpark}}}</td></tr><tr><th>disk</th><td class="num">{{disk}}</td><td></td></tr>
 <tr><th>processes</th><td class="num">{{processCount}}</td><td></td></tr></table></section>{{/active}}</div>
 <h2>Processes</h2>
-<div class="scroll"><table class="list" id="processes"><tr><th>name</th><th>run</th><th>status</th><th>rc</th><th>started</th><th>finished</th>{{#active}}<th class="num">cpu</th><th class="num">ram</th>{{/active}}<th>logs</th></tr>
+<div class="scroll"><table class="list" id="processes"><tr><th>name</th><th>run</th><th>status</th><th>rc</th><th>started</th><th>finished</th>{{#active}}<th class="num">cpu</th><th class="num">ram</th>{{/active}}<th>logs</th>{{#controlKillURL}}<th>control</th>{{/controlKillURL}}</tr>
 {{#processes}}<tr class="process"><td><a href="{{processURL}}">{{name}}</a></td><td>{{run}}</td>
 <td><span class="state state-{{state}}">{{state}}</span></td><td>{{returnCode}}</td><td title="{{startUTC}}">{{started}}</td>
 <td title="{{stopUTC}}">{{finished}}</td>{{#active}}<td class="num">{{cpu}}</td><td class="num">{{ram}}</td>{{/active}}
-<td><a href="{{stdoutURL}}">stdout</a> <a href="{{stderrURL}}">stderr</a></td></tr>{{/processes}}
+<td><a href="{{stdoutURL}}">stdout</a> <a href="{{stderrURL}}">stderr</a></td>{{#restartURL}}<td><form class="control" method="post" action="{{restartURL}}"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">Restart process</button></form></td>{{/restartURL}}</tr>{{/processes}}
 </table></div>
 <h2>Status history</h2>
 <table class="list"><tr><th>state</th><th>time</th></tr>

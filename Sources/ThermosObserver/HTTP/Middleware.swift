@@ -29,9 +29,15 @@ struct HostCheckMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Only GET (and HEAD, which the router answers from GET) exist: anything else is 405.
+/// Only GET (and HEAD, which the router answers from GET) exist: anything else is 405 — but
+/// POST under `postPrefix` (the control routes of `--enable-control`).
 struct MethodCheckMiddleware<Context: RequestContext>: RouterMiddleware {
+    var postPrefix: String? = nil
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.method == .post, let postPrefix, request.uri.path.hasPrefix(postPrefix) {
+            return try await next(request, context)
+        }
         guard request.method == .get || request.method == .head else {
             var response = text("Method not allowed\n", status: .methodNotAllowed)
             response.headers[.allow] = "GET, HEAD"

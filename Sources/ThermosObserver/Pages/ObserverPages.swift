@@ -22,8 +22,11 @@ struct ObserverPages: Sendable {
     let budget: Duration
     let library: MustacheLibrary
     let host: String
+    /// The CSRF token of the control forms; nil: no Kill/Restart buttons.
+    let controlToken: String?
 
-    init(model: ObserverModel, files: TaskFiles, budget: Duration) throws {
+    init(model: ObserverModel, files: TaskFiles, budget: Duration, controlToken: String? = nil) throws {
+        self.controlToken = controlToken
         self.model = model
         self.files = files
         self.budget = budget
@@ -170,6 +173,7 @@ struct ObserverPages: Sendable {
             row["cpu"] = sample.map { Format.fixed($0.rate, 3) } ?? ""
             row["ram"] = sample.map { Format.bytes($0.rss) } ?? ""
             row["active"] = active
+            if active, controlToken != nil { row["restartURL"] = "/control/task/\(URLPath.escape(id, keepSlash: false))/restart/\(URLPath.escape(name, keepSlash: false))" }
             return row
         }.sorted { ($0["sortKey"] as? Double ?? 0) < ($1["sortKey"] as? Double ?? 0) }
         let launched = Double(ObserverModel.launchTimestamp(state))
@@ -189,6 +193,10 @@ struct ObserverPages: Sendable {
             },
         ]
         if let corruption = task.monitor.corruption { context["corruption"] = corruption.description }
+        if active, let controlToken {
+            context["controlKillURL"] = "/control/task/\(URLPath.escape(id, keepSlash: false))/kill"
+            context["csrf"] = controlToken
+        }
         return page("task", context)
     }
 

@@ -1,5 +1,6 @@
 import OrderedCollections
 public import ThermosCheckpoint
+public import ThermosControl
 
 /// One effect the runner shell performs for `RunnerCore`, in the order the core returns them.
 /// The core has already applied every record it asks to append: the shell only makes it durable.
@@ -34,6 +35,8 @@ public enum RunnerAction: Sendable, Hashable {
     case crashPoint(CrashPoint, process: String)
     /// A line for the runner's log.
     case log(String)
+    /// Answer a control-socket client (and close its connection).
+    case reply(client: Int32, ControlResponse)
 }
 
 /// The two signals the runner sends on its own decisions.
@@ -81,4 +84,6 @@ public enum RunnerObservation: Sendable, Hashable {
     /// The answer to `RunnerAction.scanRuns`: what is alive of each process's last run, taken
     /// before the streams were read a last time (so a run found dead has its end folded in).
     case scanned(ScanPurpose, [String: ProcessScan])
+    /// A request read from the control socket; answer it with `RunnerAction.reply(client:…)`.
+    case controlRequested(ControlRequest, client: Int32)
 }

@@ -20,6 +20,7 @@ extension RunnerCore {
 
     private mutating func reactToTask(_ status: TaskStatus) throws(RunnerError) -> [RunnerAction] {
         guard let taskState = status.state else { return [] }
+        if let decision = status.control { return applyDecision(decision) }
         let timestamp = Double(status.timestampMs ?? 0) / 1000
         switch taskState {
         case .active:
@@ -70,6 +71,12 @@ extension RunnerCore {
                 actions.append(.log(outcome == .failed
                     ? "Process \(name) reached maximum failures, marking process run failed."
                     : "Process \(name) under maximum failure limit, restarting."))
+            case .killed where status.control != nil:
+                actions.append(.log("Process(\(name)) ended by thermos \(status.control!) [rc=\(code)]; not a failure."))
+                actions += finishRun(name)
+                try markRunning(name, in: kind)
+                try withPlan(kind) { plan throws(PlannerError) in try plan.endedByControl(name) }
+                if status.control == .stop { stopped.insert(name) }
             case .lost, .killed:
                 actions.append(.log(processState == .killed
                     ? "Process(\(name)) \(Self.describeKill(status.returnCode)); counted as a loss, not a failure." : "Process(\(name)) lost."))
@@ -85,17 +92,6 @@ extension RunnerCore {
             throw RunnerError(.internalError, "planner rejected \(processState.name) of \(name): \(error)", cause: error)
         }
         return actions
-    }
-
-    /// The runner log's last line for a terminal state (the original only printed the first).
-    static func closingLine(_ state: TaskState) -> String {
-        switch state {
-        case .success: "Task succeeded."
-        case .failed: "Task failed."
-        case .killed: "Task killed."
-        case .lost: "Task lost."
-        case .active, .cleaning, .finalizing, .unknown: "Task ended in state \(state.name)."
-        }
     }
 
     /// `killed [rc=-1]` (killed by the runner) or `killed by signal 15` (a signal ended the command).

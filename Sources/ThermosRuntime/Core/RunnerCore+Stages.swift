@@ -36,10 +36,11 @@ extension RunnerCore {
             return []
         case .killRequested:
             guard !isTerminal else { return [] }
-            return try beginKill(terminal: .killed, wait: configuration.preemptionWait, duplicateState: true, now: now)
+            return try beginKill(
+                terminal: .killed, wait: configuration.preemptionWait, duplicateState: true, reason: "kill requested (signal)", now: now)
         case .loseRequested:
             guard !isTerminal else { return [] }
-            return try beginKill(terminal: .lost, wait: 0, duplicateState: true, now: now)
+            return try beginKill(terminal: .lost, wait: 0, duplicateState: true, reason: "lose requested (SIGUSR2)", now: now)
         case .launchFailed(let process, let reason):
             launching.remove(process)
             return [.log("Failed to fork Process(\(process)): \(reason)")] + (try setProcessStatus(process, .failed, now: now))
@@ -48,8 +49,10 @@ extension RunnerCore {
             return []
         case .scanned(.conclude(let finishing), let scans):
             var actions = try conclude(scans, now: now)
-            if finishing { actions += [.sync, .finalizeTaskFile, .signalOrphans(.kill, sparing: []), .log(Self.closingLine(taskState))] }
+            if finishing { actions += [.sync, .finalizeTaskFile, .signalOrphans(.kill, sparing: []), .log(closingLine())] }
             return actions
+        case .controlRequested(let request, let client):
+            return try control(request, client: client, now: now)
         }
     }
 
@@ -133,7 +136,7 @@ extension RunnerCore {
     /// Seconds until a process waiting out its `min_duration` may run, or a FORKED run reaches
     /// the LOST timeout (runnable processes held back by `max_concurrency` wait for an event).
     private func nextWait(_ plan: TaskPlanner, now: Double) -> Double {
-        var wait = plan.waitingAt(now).map { plan.getWait($0, at: now) }.min() ?? TaskPlanner.infinity
+        var wait = plan.waitingAt(now).subtracting(stopped).map { plan.getWait($0, at: now) }.min() ?? TaskPlanner.infinity
         for name in plan.running {
             guard let run = state.processes[name]?.last, run.state == .forked, let forkTime = run.forkTime else { continue }
             wait = min(wait, max(0, forkTime + Self.lostTimeout - now) + 0.001)
@@ -150,7 +153,7 @@ extension RunnerCore {
             actions += try setProcessStatus(name, .lost, now: now)
         }
         let plan = kind == .regular ? regularPlan : finalizingPlan
-        var runnable = plan.runnableAt(now).subtracting(launching).sorted(by: byTaskOrder)
+        var runnable = plan.runnableAt(now).subtracting(launching).subtracting(stopped).sorted(by: byTaskOrder)
         let limit = configuration.task.maxConcurrency
         if limit > 0 { runnable = Array(runnable.prefix(max(limit - plan.running.count - launching.count, 0))) }
         for name in runnable {

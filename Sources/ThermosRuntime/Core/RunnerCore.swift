@@ -50,6 +50,10 @@ public struct RunnerCore: Sendable {
     var forcedTerminal: TaskState?
     /// The last liveness scan in CLEANING, consumed by the next `step`.
     var cleaningScanFoundAlive: Bool?
+    /// Processes kept down by `thermos stop` (state: rebuilt by replay).
+    var stopped: Set<String> = []
+    /// Why a kill began, for the closing line (not recorded).
+    var killReason: String?
     let processOrder: [String: Int]
 
     /// A core with nothing applied yet.
@@ -130,7 +134,7 @@ public struct RunnerCore: Sendable {
     /// - Throws: `.terminalTask` for a task already terminal.
     public mutating func takeControl(now: Double) throws(RunnerError) -> [RunnerAction] {
         if isTerminal { throw RunnerError(.terminalTask, "Cannot take control of a task in terminal state.") }
-        var actions = resumeWatches()
+        var actions = resumeWatches() + killControlledLeftovers()
         actions += try setTaskStatus(taskState, now: now)
         if state.header == nil {
             actions += try apply(.runnerHeader(RunnerHeader(
@@ -167,7 +171,9 @@ public struct RunnerCore: Sendable {
     /// Starts a staged kill (`terminal` KILLED or LOST after `wait` seconds), or, when one is
     /// under way, cuts its wait short. `duplicateState` writes the current state again first
     /// (a signal to a running runner, as the original does).
-    public mutating func beginKill(terminal: TaskState, wait: Double, duplicateState: Bool, now: Double) throws(RunnerError) -> [RunnerAction] {
+    public mutating func beginKill(
+        terminal: TaskState, wait: Double, duplicateState: Bool, reason: String? = nil, now: Double
+    ) throws(RunnerError) -> [RunnerAction] {
         if forcedTerminal != nil {
             preemptionDeadline = now
             if terminal == .lost { forcedTerminal = .lost }
@@ -176,6 +182,7 @@ public struct RunnerCore: Sendable {
         var actions: [RunnerAction] = [.log(terminal == .lost ? "Losing task." : "Killing task (preemption wait \(wait) s).")]
         preemptionDeadline = now + wait
         forcedTerminal = terminal
+        killReason = reason
         if duplicateState { actions += try setTaskStatus(taskState, now: now) }
         if taskState == .active { actions += try setTaskStatus(.cleaning, now: now) }
         return actions

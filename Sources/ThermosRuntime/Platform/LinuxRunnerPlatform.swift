@@ -30,6 +30,8 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
     var watchedStreams: Set<String> = []
     /// A coordinator started ahead of the next launch (its runtime start-up off the critical path).
     var standby: StandbyCoordinator?
+    /// The task's control socket while the runner holds the task (`thermos restart|stop|start`).
+    var controlServer: ControlServer?
     /// Replace a standby older than this: a coordinator's start time must stay within the 10 s
     /// pid-validation drift of the fork time recorded when it is assigned.
     static let standbyLifetime = 5.0
@@ -132,6 +134,10 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
         }
         if count == 0 { events.append(.timeout) }
         for token in tokens.prefix(Int(max(count, 0))) {
+            if let control = controlEvents(for: token) {
+                events += control
+                continue
+            }
             switch token {
             case Self.signalToken:
                 events += drainSignals()
@@ -153,6 +159,7 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
         }
         // Disarming can only fail for a bad fd; the next wait re-arms (or falls back) anyway.
         _ = cthermos_timerfd_arm(timer, 0)
+        expireControlConnections()
         reapChildren()
         return events
     }

@@ -1,6 +1,7 @@
 import Glibc
 public import ThermosCheckpoint
 public import ThermosConfig
+public import ThermosControl
 import ThermosCoordination
 
 /// Everything the runner shell does to the outside world: the clock, coordinators, process
@@ -54,6 +55,13 @@ public protocol RunnerPlatform: AnyObject {
     func reachCrashPoint(_ point: CrashPoint, process: String)
     /// SIGKILLs the runner holding a task (`--force` takeover). One already gone is fine.
     func killRunner(pid: Int32) throws(RunnerError)
+
+    /// Listens on the task's control socket (requests arrive as `RunnerEvent.controlRequest`).
+    func openControlSocket(path: String, allowedUIDs: Set<UInt32>, ownerUID: UInt32?) throws(RunnerError)
+    /// Answers one control client and closes its connection.
+    func reply(client: Int32, _ response: ControlResponse)
+    /// Stops listening and removes the socket.
+    func closeControlSocket()
 }
 
 extension RunnerPlatform {
@@ -96,6 +104,8 @@ public enum RunnerEvent: Sendable, Hashable {
     case loseRequested
     /// The timeout passed.
     case timeout
+    /// A request read from the control socket, from connection `client`.
+    case controlRequest(ControlRequest, client: Int32)
 }
 
 /// Who launched a task's processes, for pid validation (header `uid`/`user`).

@@ -120,6 +120,7 @@ public final class TaskRunner {
         try TaskFiles.makeDirectories(TaskPath.checkpointDirectory(root: configuration.root, taskID: configuration.taskID))
         writer = try RunnerLock.open(configuration.runnerCheckpoint, policy: configuration.fsync, force: force, state: state, platform: platform, logger: logger)
         if configuration.fsync == .group, let writer { backgroundSync = BackgroundSync(descriptor: writer.fileDescriptor) }
+        openControlSocket()
         try perform(core.takeControl(now: platform.now()))
         try settle()
         requestSync()
@@ -142,6 +143,10 @@ public final class TaskRunner {
                 case .killRequested: try perform(core.observe(.killRequested, now: platform.now()))
                 case .loseRequested: try perform(core.observe(.loseRequested, now: platform.now()))
                 case .coordinatorExited(let pid): pendingExits.append(pid)
+                case .controlRequest(let request, let client):
+                    // Decide on the latest state: fold in what coordinators wrote meanwhile first.
+                    try settle()
+                    try perform(core.observe(.controlRequested(request, client: client), now: platform.now()))
                 case .streamChanged, .timeout: break
                 }
             }
@@ -237,6 +242,8 @@ public final class TaskRunner {
             platform.reachCrashPoint(point, process: process)
         case .log(let line):
             logger.info("\(line)")
+        case .reply(let client, let response):
+            platform.reply(client: client, response)
         }
     }
 
@@ -284,6 +291,7 @@ public final class TaskRunner {
 
     /// Syncs and closes the runner checkpoint (releasing the lock).
     public func closeCheckpoint() {
+        platform.closeControlSocket()
         backgroundSync?.stop()
         backgroundSync = nil
         if let writer {
