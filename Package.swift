@@ -228,6 +228,7 @@ let package = Package(
             dependencies: [
                 "ThermosRuntime", "ThermosCheckpoint", "ThermosConfig", "ThermosConfigLoading", "ThermosPlanner", "ThermosPlatform", "ThermosTestSupport",
                 .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

@@ -50,7 +50,8 @@ func runTask(_ invocation: RunnerInvocation) throws(RunnerError) -> TaskState {
 }
 
 do {
-    exit(invocation.exitCodes.status(for: try runTask(invocation)))
+    let state = try runTask(invocation)
+    exit(invocation.exitCodes.status(for: state))
 } catch {
     printError(error.message)
     exit(invocation.exitCodes.status(for: error))

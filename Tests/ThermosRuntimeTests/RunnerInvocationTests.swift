@@ -1,4 +1,5 @@
 import Glibc
+import Logging
 import Testing
 import ThermosCheckpoint
 import ThermosConfig
@@ -66,7 +67,7 @@ import ThermosRuntime
             hostname: "h", ports: ["http": 1], totalRunLimit: 100, launchTime: 12.5)
         configuration.chroot = true
         configuration.preserveEnvironment = true
-        configuration.loggerDestination = .none
+        configuration.loggerDestination = LoggerDestination.none
         configuration.loggerMode = .standard
         configuration.rotateLogSizeMB = 5
         configuration.rotateLogBackups = 6
@@ -94,9 +95,9 @@ import ThermosRuntime
         (["--force", "--force"], "--force given twice"),
         (["--fsync", "sometimes"], "invalid value \"sometimes\" for --fsync"),
         (["--exit-codes", "maybe"], "invalid value \"maybe\" for --exit-codes"),
-        (["--port", "http"], "invalid value \"http\" for --port"),
-        (["--port", ":80"], "invalid value \":80\" for --port"),
-        (["--port", "http:70000"], "invalid value \"http:70000\" for --port"),
+        (["--port", "http"], "invalid value \"http\" for --port (name:port)"),
+        (["--port", ":80"], "invalid value \":80\" for --port (name:port)"),
+        (["--port", "http:70000"], "invalid value \"http:70000\" for --port (name:port)"),
         (["--port", "a:1", "--port", "a:2"], "--port a given twice"),
         (["--preemption-wait", "-1"], "--preemption-wait needs seconds >= 0"),
         (["--launch-time", "nan"], "--launch-time needs a time in seconds"),

@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// The tasks of a parsed config document, whatever its format (no file I/O, no Foundation):
 /// one task (an object), several (a list, or `{"tasks": [...]}`), or none (`null`). The
 /// YAML/JSON file loader (`ConfigLoader` in `ThermosConfigLoading`) parses and then calls this;

@@ -37,8 +37,7 @@ public enum RunnerExec {
         invocation.taskFD = fd
         let argv = [path] + invocation.arguments
         // Buffered output (e.g. simplerun's "Running command:") must not vanish with this image.
-        fflush(stdout)
-        fflush(stderr)
+        fflush(nil)
         var pointers: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) }
         pointers.append(nil)
         execv(path, pointers)
