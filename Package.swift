@@ -14,9 +14,11 @@ let package = Package(
         .executable(name: "thermos", targets: ["thermos"]),
         .executable(name: "thermos-coordinator", targets: ["thermos-coordinator"]),
         .executable(name: "thermos-observer", targets: ["thermos-observer"]),
+        .executable(name: "thermos-runner", targets: ["thermos-runner"]),
         .library(name: "ThermosRuntime", targets: ["ThermosRuntime"]),
         .library(name: "ThermosCheckpoint", targets: ["ThermosCheckpoint"]),
         .library(name: "ThermosConfig", targets: ["ThermosConfig"]),
+        .library(name: "ThermosConfigLoading", targets: ["ThermosConfigLoading"]),
         .library(name: "ThermosPlanner", targets: ["ThermosPlanner"]),
         .library(name: "ThermosMonitor", targets: ["ThermosMonitor"]),
         .library(name: "ThermosObserver", targets: ["ThermosObserver"]),
@@ -76,15 +78,25 @@ let package = Package(
             dependencies: ["ThermosCheckpoint"],
             swiftSettings: strictSettings
         ),
-        // Pure core: schema, JSON/YAML loading, templating, validation, combinators.
+        // Pure core, no Foundation (the runner links it): schema, `ConfigValue` and its JSON
+        // parser, templating, validation, combinators, the DSL loader's protocol.
         .target(
             name: "ThermosConfig",
             dependencies: [
                 "ThermosCheckpoint",
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             exclude: ["DSL/Python"],
+            swiftSettings: strictSettings
+        ),
+        // Config files (Foundation, Yams): the YAML/JSON file loader of the CLI.
+        .target(
+            name: "ThermosConfigLoading",
+            dependencies: [
+                "ThermosConfig",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
             swiftSettings: strictSettings
         ),
         // Pure core: Planner and TaskPlanner, clock passed in.
@@ -108,6 +120,15 @@ let package = Package(
         .executableTarget(
             name: "thermos-coordinator",
             dependencies: ["ThermosCheckpoint", "ThermosCoordination", "ThermosPlatform", "CThermosSys"],
+            swiftSettings: strictSettings,
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+        ),
+        // The runner process (`thermos run`/`simplerun`/`runner` exec it with the evaluated task):
+        // no Foundation, no argument parser, no server stack; static stdlib in release.
+        .executableTarget(
+            name: "thermos-runner",
+            dependencies: ["ThermosRuntime", "ThermosCheckpoint", "ThermosConfig", "ThermosLogging", "ThermosPlatform", "CThermosSys",
+                .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings,
             linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
         ),
@@ -173,7 +194,7 @@ let package = Package(
         .executableTarget(
             name: "thermos",
             dependencies: [
-                "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner", "ThermosRuntime", "ThermosPlatform", "CThermosSys",
+                "ThermosCheckpoint", "ThermosConfig", "ThermosConfigLoading", "ThermosPlanner", "ThermosRuntime", "ThermosPlatform", "CThermosSys",
                 "ThermosLogging", "ThermosMonitor", "ThermosSlurm", "ThermosControl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -202,7 +223,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ThermosConfigTests",
-            dependencies: ["ThermosConfig", "ThermosTestSupport"],
+            dependencies: ["ThermosConfig", "ThermosConfigLoading", "ThermosTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -213,16 +234,17 @@ let package = Package(
         .testTarget(
             name: "ThermosRuntimeTests",
             dependencies: [
-                "ThermosRuntime", "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner", "ThermosPlatform", "ThermosTestSupport",
+                "ThermosRuntime", "ThermosCheckpoint", "ThermosConfig", "ThermosConfigLoading", "ThermosPlanner", "ThermosPlatform", "ThermosTestSupport",
                 "ThermosControl",
                 .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "ThermosCLITests",
             dependencies: [
-                "thermos", "thermos-coordinator", "thermos-observer", "ThermosCheckpoint", "ThermosPlatform", "ThermosTestSupport",
+                "thermos", "thermos-coordinator", "thermos-observer", "thermos-runner", "ThermosCheckpoint", "ThermosPlatform", "ThermosTestSupport",
                 "ThermosControl",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],

@@ -13,7 +13,8 @@
            median of 20 single `bash -c true` of the same run, split by the runner's glog lines
 
 Usage: bench/runner_bench.py [--no-build] [--only-fixed]. Prints a Markdown table (ratios, same
-run). THERMOS=path/to/thermos measures another build (its thermos-coordinator must sit next to it).
+run). THERMOS=path/to/thermos measures another build (its thermos-runner, if it has one, and
+thermos-coordinator must sit next to it).
 """
 import json, os, shutil, signal, statistics, subprocess, sys, tempfile, time
 

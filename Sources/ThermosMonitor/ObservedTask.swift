@@ -87,7 +87,7 @@ public final class ObservedTask: Sendable {
         guard let header = state.header else { return nil }
         var value: ConfigValue?
         if let bytes = FileIO.contents(of: taskFile), let text = String(validating: bytes, as: UTF8.self),
-           let template = try? ConfigLoader.loadTemplates(text: text, path: taskFile).first
+           let template = try? TaskDocument.templates(json: text, path: taskFile).first
         {
             let ports = Dictionary(uniqueKeysWithValues: (header.ports ?? [:]).map { ($0.key, Int($0.value)) })
             let context = ThermosContext(taskID: header.taskID ?? taskID, user: header.user, ports: ports)

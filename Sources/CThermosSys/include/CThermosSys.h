@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cthermos_handover.h"
+
 /// pipe2(2): a pipe whose ends get `flags` (e.g. O_CLOEXEC).
 int cthermos_pipe2(int fds[2], int flags);
 

@@ -69,7 +69,7 @@ public enum DSLResponse {
     ) throws(ConfigError) -> (templates: [TaskTemplate], job: String?) {
         let shownFile = request.file
         let noResult = ConfigError(.malformed, "the DSL loader (\(python)) gave no result; run \(setupCommand) to repair its Python", file: shownFile)
-        guard let value = try? ConfigParser.parse(output, file: shownFile), case .map = value else { throw noResult }
+        guard let value = try? JSONParser.parse(output, file: shownFile), case .map = value else { throw noResult }
         if case .map(let error)? = value["error"] {
             throw Self.error(error, request: request, python: python)
         }

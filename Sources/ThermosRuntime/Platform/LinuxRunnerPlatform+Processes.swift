@@ -45,8 +45,12 @@ extension LinuxRunnerPlatform {
 
     public func signalOrphans(_ signal: Int32, sparing coordinators: Set<Int32>) {
         let live = coordinators.union(pidfds.values)
-        for entry in ProcessTable.snapshot().values where entry.parentPid == runnerPid && !live.contains(entry.pid) {
-            Glibc.kill(entry.pid, signal)
+        // Our children (adopted orphans included: we are a child subreaper) from our own
+        // /proc/self/task/*/children, not a scan of every process on the machine.
+        let children = ProcessTable.children(of: runnerPid)
+            ?? Set(ProcessTable.snapshot().values.filter { $0.parentPid == runnerPid }.map(\.pid))
+        for pid in children where !live.contains(pid) && pid > 1 {
+            Glibc.kill(pid, signal)
         }
     }
 

@@ -1,5 +1,6 @@
 import Glibc
 import ThermosCheckpoint
+import ThermosConfig
 import ThermosPlatform
 
 /// The task metadata files `tasks/active/<id>` and `tasks/finished/<id>` (reference §2.7):
@@ -20,6 +21,16 @@ public enum TaskFiles {
             throw RunnerError(.checkpoint, "\(error)", cause: error)
         }
         try syncDirectory(root + "/tasks/active")
+    }
+
+    /// The task recorded in a task file (task JSON, read like the original reads it: unknown
+    /// legacy keys dropped, references left as written).
+    static func readTask(path: String) throws -> TaskConfig {
+        let text = String(decoding: try Files.read(path: path), as: UTF8.self)
+        guard let template = try TaskDocument.templates(json: text, path: path).first else {
+            throw ConfigError(.malformed, "holds no task", file: path)
+        }
+        return try template.evaluate(context: nil, allowUnbound: true)
     }
 
     /// Renames `tasks/active/<id>` to `tasks/finished/<id>`.

@@ -61,7 +61,7 @@ public final class TaskRunner {
         guard TaskFiles.exists(path) else { return }
         let recorded: TaskConfig
         do {
-            recorded = try ConfigLoader.loadTemplates(path: path)[0].evaluate(context: nil, allowUnbound: true)
+            recorded = try TaskFiles.readTask(path: path)
         } catch {
             throw RunnerError(.invalidTask, "Invalid task: cannot read the on-disk copy \(path): \(error)", cause: error)
         }

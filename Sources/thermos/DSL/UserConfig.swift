@@ -1,4 +1,5 @@
 import ThermosConfig
+import ThermosConfigLoading
 
 /// Loads a config the user names on the command line (`run`, `inspect`, `convert`): task JSON
 /// and YAML strictly (unknown keys are errors), `.thermos`/`.aurora` through the Python loader.

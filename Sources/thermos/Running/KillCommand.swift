@@ -4,6 +4,8 @@ import Glibc
 import Logging
 import ThermosCheckpoint
 import ThermosControl
+import ThermosConfig
+import ThermosConfigLoading
 import ThermosRuntime
 
 /// `thermos kill`: kill active tasks (by id or regular expression) and everything they started.

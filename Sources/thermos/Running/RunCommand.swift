@@ -51,7 +51,8 @@ struct RunnerFlags: ParsableArguments {
         return configuration
     }
 
-    /// Runs the configuration in the foreground, or re-launches detached with `--daemon`.
+    /// Runs the configuration in the foreground (this process becomes `thermos-runner`), or
+    /// re-launches detached with `--daemon`.
     func execute(_ configuration: RunnerConfiguration, relaunch arguments: [String]) throws -> Never {
         if daemon {
             printError("Daemonizing and starting runner.")
@@ -67,15 +68,9 @@ struct RunnerFlags: ParsableArguments {
             Glibc.exit(0)
         }
         do {
-            let state = try runTask(configuration, force: force)
-            Glibc.exit(RunExit.code(for: state))
+            try RunnerExec.exec(configuration, force: force, logLevel: processOptions.logLevel, exitCodes: .run)
         } catch {
-            switch error.code {
-            case .invalidTask, .unboundPort, .unknownUser, .permission:
-                throw fail(error.message, code: RunExit.invalidInput)
-            default:
-                throw fail(error.message, code: RunExit.runnerError)
-            }
+            throw fail(error.message, code: RunnerInvocation.ExitCodes.run.status(for: error))
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Glibc
 import ThermosCheckpoint
 import ThermosConfig
+import ThermosConfigLoading
 import ThermosPlanner
 import ThermosRuntime
 
@@ -80,7 +81,7 @@ struct RunnerCommand: ParsableCommand {
         processOptions.apply(to: &configuration)
         if let runnerLogDir { redirectLog(to: runnerLogDir) }
         do {
-            _ = try runTask(configuration, force: false)
+            try RunnerExec.exec(configuration, force: false, logLevel: processOptions.logLevel, exitCodes: .executor)
         } catch {
             throw fail(error.message, code: error.runnerExitStatus)
         }

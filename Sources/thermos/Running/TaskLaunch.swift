@@ -11,17 +11,8 @@ import ThermosRuntime
 enum RunExit {
     static let invalidInput: Int32 = 2
     /// The runner could not take control or keep going (lock held, unreadable checkpoint).
+    /// The task's own statuses are `thermos-runner`'s (`RunnerInvocation.ExitCodes.run`).
     static let runnerError: Int32 = 5
-
-    static func code(for state: TaskState) -> Int32 {
-        switch state {
-        case .success: 0
-        case .failed: 1
-        case .killed: 3
-        case .lost: 4
-        case .active, .cleaning, .finalizing, .unknown: runnerError
-        }
-    }
 }
 
 /// The user processes run as: `--user`, else the current user; another user needs root.
@@ -74,22 +65,6 @@ func absolutePath(_ path: String) -> String {
     guard getcwd(&buffer, buffer.count) != nil else { return path }
     let base = String(cString: buffer)
     return base == "/" ? "/" + path : base + "/" + path
-}
-
-/// Runs `configuration` in this process with the real platform and returns the final state.
-func runTask(_ configuration: RunnerConfiguration, force: Bool) throws(RunnerError) -> TaskState {
-    let platform = try LinuxRunnerPlatform()
-    let logger = Logger(label: "runner")
-    let runner = try TaskRunner(configuration: configuration, platform: platform, logger: logger)
-    if runner.isTerminal {
-        if try runner.finishInterruptedFinalization() {
-            logger.info("Task \(configuration.taskID) already finished: \(runner.taskState.name); completed its interrupted finalization.")
-        } else {
-            logger.info("Task \(configuration.taskID) already finished: \(runner.taskState.name); nothing to do.")
-        }
-        return runner.taskState
-    }
-    return try runner.run(force: force)
 }
 
 /// Starts this binary again, detached in its own session with stdio on /dev/null (`--daemon`).

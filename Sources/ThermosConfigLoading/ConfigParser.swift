@@ -1,4 +1,5 @@
 import OrderedCollections
+import ThermosConfig
 import Yams
 
 /// Parses JSON and YAML text into `ConfigValue` trees, keeping key order. JSON is parsed as

@@ -1,7 +1,8 @@
 import Foundation
-import OrderedCollections
+public import ThermosConfig
 
-/// Loads task configurations: Aurora task JSON (`.json` and extension-less task files such as
+/// Loads task configuration files (the Foundation and Yams side of `ThermosConfig`, which the
+/// runner does not link): Aurora task JSON (`.json` and extension-less task files such as
 /// `tasks/finished/<id>`), and YAML (`.yaml`/`.yml`) with the same structure. A file holds one
 /// task (an object), or several (a list, or `{"tasks": [...]}`).
 public enum ConfigLoader {
@@ -43,47 +44,12 @@ public enum ConfigLoader {
 
     /// Every task in `text` (JSON or YAML; JSON is valid YAML flow syntax here).
     public static func loadTemplates(text: String, path: String? = nil, strict: Bool = false) throws(ConfigError) -> [TaskTemplate] {
-        let root = try ConfigParser.parse(text, file: path)
-        let tasks: [ConfigValue]
-        switch root {
-        case .list(let items): tasks = items
-        case .map(let members):
-            if case .list(let items)? = members["tasks"], members["processes"] == nil { tasks = items } else { tasks = [root] }
-        case .null: tasks = []
-        default:
-            throw ConfigError(.malformed, "expected a task object or a list of tasks, got \(TaskDecoder.describe(root))", file: path)
-        }
-        var templates: [TaskTemplate] = []
-        for (index, task) in tasks.enumerated() {
-            guard case .map = task else {
-                let field = tasks.count > 1 || root.listValue != nil ? "[\(index)]" : nil
-                throw ConfigError(.malformed, "a task must be an object, got \(TaskDecoder.describe(task))", file: path, field: field)
-            }
-            if strict {
-                try SchemaKind.task.checkKeys(task, path: tasks.count > 1 || root.listValue != nil ? "[\(index)]" : "", file: path)
-            }
-            templates.append(TaskTemplate(value: task, source: path))
-        }
-        return templates
+        try TaskDocument.templates(in: ConfigParser.parse(text, file: path), path: path, strict: strict)
     }
 
     /// The task called `name` (by its written or default-evaluated name), or the only task,
-    /// with the original's messages.
+    /// with the original's messages (`TaskDocument.selectTask`).
     public static func selectTask(_ templates: [TaskTemplate], named name: String?) throws(ConfigError) -> TaskTemplate {
-        let file = templates.first?.source
-        guard !templates.isEmpty else { throw ConfigError(.taskSelection, "No tasks specified!", file: file) }
-        guard let name else {
-            guard templates.count == 1 else {
-                throw ConfigError(.taskSelection, "Multiple tasks in config but no task name specified!", file: file)
-            }
-            return templates[0]
-        }
-        for template in templates {
-            if template.rawName == name { return template }
-            if let evaluated = try? template.interpolated(context: nil).value["name"], evaluated == .string(name) {
-                return template
-            }
-        }
-        throw ConfigError(.taskSelection, "Could not find task \(name)!", file: file)
+        try TaskDocument.selectTask(templates, named: name)
     }
 }
