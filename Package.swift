@@ -214,6 +214,7 @@ let package = Package(
             name: "ThermosCLITests",
             dependencies: [
                 "thermos", "thermos-coordinator", "thermos-observer", "ThermosCheckpoint", "ThermosPlatform", "ThermosTestSupport",
+                "ThermosCoordination", "CThermosSys",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             swiftSettings: strictSettings

@@ -44,7 +44,9 @@ extension LinuxRunnerPlatform {
     }
 
     public func signalOrphans(_ signal: Int32, sparing coordinators: Set<Int32>) {
-        let live = coordinators.union(pidfds.values)
+        var live = coordinators.union(pidfds.values)
+        // The fork server is ours, not the task's (it is stopped with the platform).
+        if let server = forkServer { live.insert(server.pid) }
         for entry in ProcessTable.snapshot().values where entry.parentPid == runnerPid && !live.contains(entry.pid) {
             Glibc.kill(entry.pid, signal)
         }
