@@ -30,6 +30,8 @@ extension LinuxRunnerPlatform {
             throw error
         }
         defer { close(channel.socket) }
+        // Opened before the go-ahead, so even a coordinator that fails at once is seen to exit.
+        let pidfd = cthermos_pidfd_open(channel.pid)
         CrashPoint.afterSpawn.reach(process: request.process)
         let forked = ProcessStatus(
             seq: request.seq, process: request.process, state: .forked, coordinatorPid: channel.pid, forkTime: forkTime)
@@ -38,13 +40,29 @@ extension LinuxRunnerPlatform {
             try stream.close()
         } catch {
             Glibc.kill(channel.pid, SIGKILL)
+            if pidfd >= 0 { close(pidfd) }
             throw RunnerError(.checkpoint, "cannot record FORKED for \(request.process): \(error)", errno: error.errno)
         }
         CrashPoint.afterForked.reach(process: request.process)
         var byte: UInt8 = 1
         _ = write(channel.socket, &byte, 1)
-        watchCoordinator(process: request.process, pid: channel.pid, forkTime: forkTime)
+        watchStarted(pid: channel.pid, pidfd: pidfd)
         return forked
+    }
+
+    /// Watches a coordinator this runner just started through `pidfd` (its pid cannot have been
+    /// reused yet, so there is nothing to validate). No pidfd means it is gone already (a forked
+    /// coordinator is reaped by the fork server as it exits): its exit is reported at the next wait.
+    private func watchStarted(pid: Int32, pidfd: Int32) {
+        guard pidfd >= 0 else {
+            exitedUnwatched.append(pid)
+            return
+        }
+        guard cthermos_epoll_add(epoll, pidfd, Self.pidfdBase + UInt64(pidfd)) == 0 else {
+            close(pidfd)
+            return
+        }
+        pidfds[pidfd] = pid
     }
 
     /// Records at or above the new run's FORKED `seq` cannot belong to a committed run: the WAITING

@@ -29,6 +29,8 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
     let forkServerPolicy = ForkServerPolicy.fromEnvironment()
     /// Coordinators started so far.
     var launches = 0
+    /// Coordinators gone before their exit could be watched (reported at the next wait).
+    var exitedUnwatched: [Int32] = []
     public let coordinatorPath: String
     public let runnerPid: Int32 = getpid()
     public let runnerUid: Int32 = Int32(bitPattern: getuid())
@@ -120,6 +122,10 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
     }
 
     public func waitForEvents(timeout: Double) -> [RunnerEvent] {
+        if !exitedUnwatched.isEmpty {
+            defer { exitedUnwatched = [] }
+            return exitedUnwatched.map { .coordinatorExited(pid: $0) }
+        }
         var events: [RunnerEvent] = []
         // The timerfd gives sub-millisecond deadlines; should arming it fail, epoll's own
         // (millisecond) timeout takes over, so the runner never sleeps past a deadline.
