@@ -9,7 +9,7 @@ import ThermosTestSupport
 /// `thermos-coordinator --fork-server` driven directly by the test, as the runner drives it:
 /// `ready` first, a coordinator forked per request that runs its command and records it, no
 /// zombie, malformed requests refused without harm, and an exit when its runner goes away.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct ForkServerProcessTests {
     /// The server and the test's end of its socket.
     struct Server {
