@@ -245,7 +245,7 @@ let package = Package(
             name: "ThermosCLITests",
             dependencies: [
                 "thermos", "thermos-coordinator", "thermos-observer", "thermos-runner", "ThermosCheckpoint", "ThermosPlatform", "ThermosTestSupport",
-                "ThermosControl",
+                "ThermosControl", "ThermosCoordination", "CThermosSys",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             swiftSettings: strictSettings

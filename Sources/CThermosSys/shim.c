@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
@@ -105,42 +106,65 @@ int cthermos_eventfd(void) { return eventfd(0, EFD_CLOEXEC); }
 
 int cthermos_seqpacket_pair(int fds[2]) { return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds); }
 
-int cthermos_send_with_fd(int socket, const void *data, size_t length, int fd) {
+enum { cthermos_max_passed_fds = 4 };
+
+int cthermos_send_with_fds(int socket, const void *data, size_t length, const int *fds, int count) {
+    if (count < 0 || count > cthermos_max_passed_fds) return EINVAL;
     struct iovec vector = { (void *)data, length };
-    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int))]; } control;
+    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int) * cthermos_max_passed_fds)]; } control;
     memset(&control, 0, sizeof(control));
     struct msghdr message = {0};
     message.msg_iov = &vector;
     message.msg_iovlen = 1;
-    message.msg_control = control.space;
-    message.msg_controllen = sizeof(control.space);
-    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
-    header->cmsg_level = SOL_SOCKET;
-    header->cmsg_type = SCM_RIGHTS;
-    header->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(header), &fd, sizeof(int));
+    if (count > 0) {
+        message.msg_control = control.space;
+        message.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)count);
+        struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+        header->cmsg_level = SOL_SOCKET;
+        header->cmsg_type = SCM_RIGHTS;
+        header->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)count);
+        memcpy(CMSG_DATA(header), fds, sizeof(int) * (size_t)count);
+    }
     ssize_t sent;
     do { sent = sendmsg(socket, &message, MSG_NOSIGNAL); } while (sent < 0 && errno == EINTR);
     return sent < 0 ? errno : 0;
 }
 
-long cthermos_receive_with_fd(int socket, void *buffer, size_t capacity, int *fd) {
+long cthermos_receive_with_fds(int socket, void *buffer, size_t capacity, int *fds, int capacity_fds, int *count, int *truncated) {
     struct iovec vector = { buffer, capacity };
-    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int))]; } control;
+    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int) * cthermos_max_passed_fds)]; } control;
     struct msghdr message = {0};
     message.msg_iov = &vector;
     message.msg_iovlen = 1;
     message.msg_control = control.space;
     message.msg_controllen = sizeof(control.space);
-    *fd = -1;
+    *count = 0;
+    *truncated = 0;
     ssize_t received;
     do { received = recvmsg(socket, &message, MSG_CMSG_CLOEXEC); } while (received < 0 && errno == EINTR);
     if (received < 0) return -1;
+    if (message.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) *truncated = 1;
     for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header; header = CMSG_NXTHDR(&message, header)) {
-        if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_RIGHTS) memcpy(fd, CMSG_DATA(header), sizeof(int));
+        if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
+        size_t passed = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < passed; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(header) + i * sizeof(int), sizeof(int));
+            if (*count < capacity_fds) fds[(*count)++] = fd;
+            else close(fd);
+        }
     }
     return (long)received;
 }
+
+int cthermos_wait_readable(int fd, int timeout_ms) {
+    struct pollfd entry = { fd, POLLIN, 0 };
+    int result;
+    do { result = poll(&entry, 1, timeout_ms); } while (result < 0 && errno == EINTR);
+    return result;
+}
+
+int cthermos_close_from(int first) { return (int)syscall(SYS_close_range, (unsigned)first, ~0U, 0); }
 
 int cthermos_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 

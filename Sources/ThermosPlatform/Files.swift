@@ -13,21 +13,32 @@ public enum Files {
     }
 
     /// The bytes of an open file from `offset` to its current end (`pread`, retried on EINTR).
+    /// The buffer is sized from `fstat` and never zero-filled, so a read touches only the memory
+    /// the bytes need (the runner reads every written coordinator stream on every turn, and a
+    /// forked coordinator's touched pages are its private memory).
     public static func read(descriptor fd: Int32, from offset: Int64 = 0, path: String? = nil) throws(PlatformError) -> [UInt8] {
+        var info = stat()
+        let expected = fstat(fd, &info) == 0 ? max(Int(clamping: Int64(info.st_size) - offset), 0) : 0
+        // Room beyond the expected end, so that the end (or growth) shows in the same call.
+        var capacity = expected + 4096
         var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         var position = offset
         let file = FileDescriptor(rawValue: fd)
         while true {
-            let count: Int
-            do {
-                count = try chunk.withUnsafeMutableBytes { try file.read(fromAbsoluteOffset: position, into: $0) }
-            } catch {
-                throw PlatformError(.systemCall, operation: "read", path: path, errno: error as? Errno)
+            var failure: Errno?
+            let piece = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+                do {
+                    initialized = try file.read(fromAbsoluteOffset: position, into: UnsafeMutableRawBufferPointer(buffer))
+                } catch {
+                    failure = error as? Errno ?? Errno.ioError
+                    initialized = 0
+                }
             }
-            if count == 0 { break }
-            result.append(contentsOf: chunk[0..<count])
-            position += Int64(count)
+            if let failure { throw PlatformError(.systemCall, operation: "read", path: path, errno: failure) }
+            if piece.isEmpty { break }
+            if result.isEmpty { result = piece } else { result += piece }
+            position += Int64(piece.count)
+            capacity = 64 * 1024
         }
         return result
     }

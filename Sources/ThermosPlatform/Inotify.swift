@@ -34,7 +34,38 @@ public final class Inotify: Sendable {
     /// Watches `path` (a file or a directory).
     /// - Throws: e.g. ENOENT when `path` does not exist, ENOSPC past the watch limit.
     public func watch(_ path: String, for events: Events) throws(PlatformError) {
+        _ = try addWatch(path, for: events)
+    }
+
+    /// Watches `path` and returns the watch descriptor (the same for a path watched again), which
+    /// `drainWatches` reports.
+    public func addWatch(_ path: String, for events: Events) throws(PlatformError) -> Int32 {
         try checked(inotify_add_watch(descriptor, path, events.rawValue), "watch", path: path)
+    }
+
+    /// Empties the queue, saying which watches had events.
+    /// - Returns: their watch descriptors, and whether the kernel's queue overflowed (events were
+    ///   lost: treat every watch as changed).
+    public func drainWatches() -> (watches: Set<Int32>, overflowed: Bool) {
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        var watches = Set<Int32>()
+        var overflowed = false
+        let header = MemoryLayout<inotify_event>.size
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return (watches, overflowed) }
+            buffer.withUnsafeBytes { raw in
+                var offset = 0
+                while offset + header <= count {
+                    let watch = raw.loadUnaligned(fromByteOffset: offset, as: Int32.self)
+                    let mask = raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)
+                    let nameLength = raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self)
+                    if mask & UInt32(IN_Q_OVERFLOW) != 0 { overflowed = true } else { watches.insert(watch) }
+                    offset += header + Int(nameLength)
+                }
+            }
+        }
     }
 
     /// Empties the queue; true if anything was queued.

@@ -160,3 +160,24 @@ struct Coordinator {
 func printError(_ message: String) {
     try? Files.writeAll(2, message + "\n")
 }
+
+extension Coordinator {
+    /// Runs the coordinator of the invocation `arguments` (after the binary path) to its end:
+    /// the one entry point of a coordinator started for its run and of a forked one.
+    static func main(arguments: [String]) -> Never {
+        let invocation: CoordinatorInvocation
+        do {
+            invocation = try CoordinatorInvocation(arguments: arguments)
+        } catch {
+            let failure = CoordinatorFailure.usage(error.message)
+            printError("thermos-coordinator: \(failure.message)")
+            exit(failure.exitStatus)
+        }
+        do {
+            try Coordinator(options: invocation).run()
+        } catch {
+            printError("thermos-coordinator[\(invocation.process)]: \(error.message)")
+            exit(error.exitStatus)
+        }
+    }
+}

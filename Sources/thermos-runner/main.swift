@@ -31,7 +31,7 @@ _ = cthermos_set_process_name("thermos")
 ThermosLogging.bootstrap(level: invocation.logLevel)
 
 /// Runs the invocation's task to its end and returns the final state. The runner and its
-/// platform are released before this returns (the platform retires its standby coordinator).
+/// platform are released before this returns (the platform stops its fork server).
 func runTask(_ invocation: RunnerInvocation) throws(RunnerError) -> TaskState {
     let task = try TaskHandover.read(fd: invocation.taskFD)
     let configuration = invocation.configuration(task: task)

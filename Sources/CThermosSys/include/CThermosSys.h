@@ -65,11 +65,16 @@ int cthermos_eventfd(void);
 
 /// socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC).
 int cthermos_seqpacket_pair(int fds[2]);
-/// Sends `length` bytes and the descriptor `fd` as one message. Returns 0 or an errno.
-int cthermos_send_with_fd(int socket, const void *data, size_t length, int fd);
-/// Receives one message into `buffer`; stores a passed descriptor (close-on-exec) in `*fd`, or -1.
-/// Returns the byte count (0 at EOF) or -1.
-long cthermos_receive_with_fd(int socket, void *buffer, size_t capacity, int *fd);
+/// Sends `length` bytes and the `count` descriptors `fds` as one message. Returns 0 or an errno.
+int cthermos_send_with_fds(int socket, const void *data, size_t length, const int *fds, int count);
+/// Receives one message into `buffer`; stores up to `capacity_fds` passed descriptors
+/// (close-on-exec) in `fds` and their number in `*count` (extra ones are closed, a truncated
+/// message sets `*truncated`). Returns the byte count (0 at EOF) or -1.
+long cthermos_receive_with_fds(int socket, void *buffer, size_t capacity, int *fds, int capacity_fds, int *count, int *truncated);
+/// Waits up to `timeout_ms` for `fd` to become readable: 1 readable (or hung up), 0 timeout, -1 error.
+int cthermos_wait_readable(int fd, int timeout_ms);
+/// close_range(first, ~0U, 0): closes every descriptor >= `first`.
+int cthermos_close_from(int first);
 
 // MARK: - pidfd, prctl, wait status
 

@@ -5,11 +5,12 @@ public import ThermosCheckpoint
 import ThermosConfig
 import ThermosCoordination
 
-// Starting a coordinator (reference §1.6 "Fork protocol", DESIGN §4): lock its stream, hand it
-// to a coordinator (the pre-started standby over its socket with SCM_RIGHTS, or a new one spawned
-// with the stream as fd 3; fd 4 is a SOCK_SEQPACKET socket either way), record FORKED with its
-// pid, then send the go-ahead. If the runner dies before the FORKED record is written, the
-// coordinator reads EOF, finds no FORKED record for itself and exits without running anything.
+// Starting a coordinator (reference §1.6 "Fork protocol", DESIGN §4, §7): lock its stream, hand
+// it to a coordinator (forked by the fork server, which gets the stream over its socket with
+// SCM_RIGHTS, or spawned for the run; either way the stream is its fd 3 and a SOCK_SEQPACKET
+// socket its fd 4), record FORKED with its pid, then send the go-ahead. If the runner dies before
+// the FORKED record is written, the coordinator reads EOF, finds no FORKED record for itself and
+// exits without running anything.
 extension LinuxRunnerPlatform {
     public func launch(_ request: CoordinatorLaunch) throws(RunnerError) -> ProcessStatus {
         let stream = try lockCoordinatorStream(request.checkpointPath, policy: request.fsync == .always ? .always : .none)
@@ -20,23 +21,17 @@ extension LinuxRunnerPlatform {
             throw RunnerError(.checkpoint, "cannot repair \(request.checkpointPath): \(error)", errno: error.errno)
         }
         watchStream(path: request.checkpointPath)
-        var channel: (pid: pid_t, socket: Int32)
+        let channel: (pid: pid_t, socket: Int32)
         let forkTime = now()
         do throws(RunnerError) {
-            let arguments = coordinatorArguments(request, forkTime: forkTime)
-            if let standby = takeStandby(), assign(arguments, stream: stream.fileDescriptor, to: standby) {
-                channel = (standby.pid, standby.socket)
-            } else {
-                channel = try spawnCoordinator(arguments: arguments, stream: stream.fileDescriptor)
-            }
+            channel = try startCoordinator(arguments: coordinatorArguments(request, forkTime: forkTime), stream: stream.fileDescriptor, sandbox: request.sandbox)
         } catch {
             try? stream.close()
             throw error
         }
-        defer {
-            close(channel.socket)
-            spawnStandby()
-        }
+        defer { close(channel.socket) }
+        // Opened before the go-ahead, so even a coordinator that fails at once is seen to exit.
+        let pidfd = cthermos_pidfd_open(channel.pid)
         CrashPoint.afterSpawn.reach(process: request.process)
         let forked = ProcessStatus(
             seq: request.seq, process: request.process, state: .forked, coordinatorPid: channel.pid, forkTime: forkTime)
@@ -45,13 +40,29 @@ extension LinuxRunnerPlatform {
             try stream.close()
         } catch {
             Glibc.kill(channel.pid, SIGKILL)
+            if pidfd >= 0 { close(pidfd) }
             throw RunnerError(.checkpoint, "cannot record FORKED for \(request.process): \(error)", errno: error.errno)
         }
         CrashPoint.afterForked.reach(process: request.process)
         var byte: UInt8 = 1
         _ = write(channel.socket, &byte, 1)
-        watchCoordinator(process: request.process, pid: channel.pid, forkTime: forkTime)
+        watchStarted(pid: channel.pid, pidfd: pidfd)
         return forked
+    }
+
+    /// Watches a coordinator this runner just started through `pidfd` (its pid cannot have been
+    /// reused yet, so there is nothing to validate). No pidfd means it is gone already (a forked
+    /// coordinator is reaped by the fork server as it exits): its exit is reported at the next wait.
+    private func watchStarted(pid: Int32, pidfd: Int32) {
+        guard pidfd >= 0 else {
+            exitedUnwatched.append(pid)
+            return
+        }
+        guard cthermos_epoll_add(epoll, pidfd, Self.pidfdBase + UInt64(pidfd)) == 0 else {
+            close(pidfd)
+            return
+        }
+        pidfds[pidfd] = pid
     }
 
     /// Records at or above the new run's FORKED `seq` cannot belong to a committed run: the WAITING
@@ -72,37 +83,6 @@ extension LinuxRunnerPlatform {
         guard let entry = getpwuid(getuid()) else { return nil }
         return (String(cString: entry.pointee.pw_name), String(cString: entry.pointee.pw_dir))
     }()
-
-    /// Sends a run (its arguments and the locked stream; the go-ahead follows FORKED) to the
-    /// standby. On failure (it died meanwhile) the standby is retired and false returned.
-    private func assign(_ arguments: [String], stream: Int32, to standby: StandbyCoordinator) -> Bool {
-        let payload = Array(arguments.joined(separator: "\0").utf8)
-        let sent = payload.withUnsafeBytes { cthermos_send_with_fd(standby.socket, $0.baseAddress, $0.count, stream) }
-        guard sent == 0 else {
-            close(standby.socket)
-            Glibc.kill(standby.pid, SIGKILL)
-            return false
-        }
-        return true
-    }
-
-    /// The standby coordinator if it is alive and young enough to be assigned; else retires it.
-    private func takeStandby() -> StandbyCoordinator? {
-        guard let standby else { return nil }
-        self.standby = nil
-        if now() - standby.startedAt < Self.standbyLifetime, ProcessTable.entry(standby.pid) != nil {
-            return standby
-        }
-        close(standby.socket)
-        Glibc.kill(standby.pid, SIGKILL)
-        return nil
-    }
-
-    /// Starts a coordinator ahead of the next launch; without one, launches start their own.
-    func spawnStandby() {
-        guard standby == nil, let channel = try? spawnCoordinator(arguments: ["--standby"], stream: nil) else { return }
-        standby = StandbyCoordinator(pid: channel.pid, socket: channel.socket, startedAt: now())
-    }
 
     /// The coordinator command line of a run (after the binary path).
     private func coordinatorArguments(_ request: CoordinatorLaunch, forkTime: Double) -> [String] {
@@ -141,17 +121,16 @@ extension LinuxRunnerPlatform {
         }
     }
 
-    /// Spawns `thermos-coordinator <arguments>` in a new session with fd 4 = our end of a
-    /// SOCK_SEQPACKET pair (handshake, or the assignment of a standby) and fd 3 = `stream` if given.
-    private func spawnCoordinator(arguments: [String], stream: Int32?) throws(RunnerError) -> (pid: pid_t, socket: Int32) {
+    /// Spawns `thermos-coordinator <arguments>` (the one-run path) in a new session with fd 3 =
+    /// `stream` and fd 4 = the other end of a SOCK_SEQPACKET pair whose first end is returned.
+    func spawnCoordinator(arguments: [String], stream: Int32) throws(RunnerError) -> (pid: pid_t, socket: Int32) {
         var pair: [Int32] = [-1, -1]
         guard cthermos_seqpacket_pair(&pair) == 0 else {
             throw RunnerError(.launch, "cannot create the coordinator socket: \(String(cString: strerror(errno)))")
         }
         defer { close(pair[1]) }
         var request = SpawnRequest(executable: coordinatorPath, arguments: [coordinatorPath] + arguments)
-        request.descriptors = [0: .open("/dev/null", flags: O_RDONLY), 4: .inherit(pair[1])]
-        if let stream { request.descriptors[3] = .inherit(stream) }
+        request.descriptors = [0: .open("/dev/null", flags: O_RDONLY), 3: .inherit(stream), 4: .inherit(pair[1])]
         request.newSession = true
         // TERM/INT/HUP start blocked: a CLEANING SIGTERM to the group must not kill a coordinator
         // that has not yet set them to be ignored (it unblocks them after).

@@ -44,7 +44,9 @@ extension LinuxRunnerPlatform {
     }
 
     public func signalOrphans(_ signal: Int32, sparing coordinators: Set<Int32>) {
-        let live = coordinators.union(pidfds.values)
+        var live = coordinators.union(pidfds.values)
+        // The fork server is ours, not the task's (it is stopped with the platform).
+        if let server = forkServer { live.insert(server.pid) }
         // Our children (adopted orphans included: we are a child subreaper) from our own
         // /proc/self/task/*/children, not a scan of every process on the machine.
         let children = ProcessTable.children(of: runnerPid)

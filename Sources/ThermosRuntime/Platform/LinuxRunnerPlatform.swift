@@ -3,13 +3,6 @@ import Glibc
 import ThermosPlatform
 import ThermosCheckpoint
 
-/// A pre-started coordinator waiting for its assignment on `socket`.
-struct StandbyCoordinator {
-    var pid: pid_t
-    var socket: Int32
-    var startedAt: Double
-}
-
 /// The real `RunnerPlatform`: coordinators started with `posix_spawn`, their exits seen through
 /// pidfds, coordinator streams watched with inotify, deadlines on a timerfd and signals on a
 /// signalfd — all in one epoll set waited on by the runner's single thread. The runner is a
@@ -28,13 +21,18 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
     /// pidfd → coordinator pid.
     var pidfds: [Int32: Int32] = [:]
     var watchedStreams: Set<String> = []
-    /// A coordinator started ahead of the next launch (its runtime start-up off the critical path).
-    var standby: StandbyCoordinator?
+    /// The streams written since the runner last read them (`LinuxRunnerPlatform+Streams.swift`).
+    var streamChanges = StreamChanges()
+    /// The fork server that forks the coordinators (`LinuxRunnerPlatform+ForkServer.swift`).
+    var forkServer: ForkServerConnection?
+    /// When the fork server is started (`THERMOS_FORK_SERVER`, default `lazy`).
+    let forkServerPolicy = ForkServerPolicy.fromEnvironment()
+    /// Coordinators started so far.
+    var launches = 0
+    /// Coordinators gone before their exit could be watched (reported at the next wait).
+    var exitedUnwatched: [Int32] = []
     /// The task's control socket while the runner holds the task (`thermos restart|stop|start`).
     var controlServer: ControlServer?
-    /// Replace a standby older than this: a coordinator's start time must stay within the 10 s
-    /// pid-validation drift of the fork time recorded when it is assigned.
-    static let standbyLifetime = 5.0
     public let coordinatorPath: String
     public let runnerPid: Int32 = getpid()
     public let runnerUid: Int32 = Int32(bitPattern: getuid())
@@ -81,7 +79,7 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
     }
 
     deinit {
-        retireStandby()
+        retireForkServer()
         for fd in pidfds.keys { close(fd) }
         for fd in [epoll, timer, signals] { close(fd) }
     }
@@ -117,10 +115,19 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
     /// file yet: the launch creates it and watches again) is read on the next event anyway.
     public func watchStream(path: String) {
         guard !watchedStreams.contains(path) else { return }
-        if (try? inotify.watch(path, for: .modified)) != nil { watchedStreams.insert(path) }
+        if let watch = try? inotify.addWatch(path, for: .modified) {
+            watchedStreams.insert(path)
+            streamChanges.watching(path, as: watch)
+        } else {
+            streamChanges.cannotWatch(path)
+        }
     }
 
     public func waitForEvents(timeout: Double) -> [RunnerEvent] {
+        if !exitedUnwatched.isEmpty {
+            defer { exitedUnwatched = [] }
+            return exitedUnwatched.map { .coordinatorExited(pid: $0) }
+        }
         var events: [RunnerEvent] = []
         // The timerfd gives sub-millisecond deadlines; should arming it fail, epoll's own
         // (millisecond) timeout takes over, so the runner never sleeps past a deadline.
@@ -144,7 +151,7 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
             case Self.timerToken:
                 if cthermos_timerfd_drain(timer) > 0 { events.append(.timeout) }
             case Self.inotifyToken:
-                inotify.drain()
+                streamChanges.absorb(inotify.drainWatches())
                 events.append(.streamChanged)
             default:
                 let fd = Int32(token - Self.pidfdBase)
@@ -178,14 +185,6 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
             }
         }
         return events
-    }
-
-    /// Stops the standby coordinator (it exits when its socket closes) and forgets it.
-    func retireStandby() {
-        guard let standby else { return }
-        close(standby.socket)
-        Glibc.kill(standby.pid, SIGKILL)
-        self.standby = nil
     }
 
     /// Reaps every exited child (coordinators and adopted orphans); exit codes come from the

@@ -28,6 +28,8 @@ public protocol RunnerPlatform: AnyObject {
     func watchCoordinator(process: String, pid: Int32, forkTime: Double) -> Bool
     /// Starts watching a coordinator stream for new records.
     func watchStream(path: String)
+    /// The watched streams written since the last call, or nil when unknown (read them all).
+    func takeChangedStreams() -> Set<String>?
 
     /// The validated live pids of a run (reference §1.7 `scan_process`): its coordinator, its
     /// command and the command's descendants.
@@ -66,6 +68,8 @@ public protocol RunnerPlatform: AnyObject {
 
 extension RunnerPlatform {
     public var runnerUserName: String? { currentUserName() }
+
+    public func takeChangedStreams() -> Set<String>? { nil }
 
     public func initializeTaskFile(root: String, taskID: String, json: String) throws(RunnerError) {
         try TaskFiles.initialize(root: root, taskID: taskID, json: json)

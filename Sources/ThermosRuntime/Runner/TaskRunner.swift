@@ -172,7 +172,7 @@ public final class TaskRunner {
         defer { collecting = false }
         let updates: [ProcessStatus]
         do {
-            updates = try muxer.select()
+            updates = try muxer.select(changed: platform.takeChangedStreams())
         } catch {
             throw RunnerError(.checkpoint, "\(error)", cause: error)
         }
