@@ -36,8 +36,14 @@ struct NewUserTests {
             "status", "run", "read", "inspect", "convert", "kill", "tail", "logs", "runner", "gc", "observer", "setup-dsl",
             "submit", "jobs", "cancel",
         ]
+        // Each with what it requires, so that the unknown option is the error.
+        let required = [
+            "run": [config], "read": ["x"], "inspect": [config], "convert": [config], "tail": ["t"], "logs": ["t"],
+            "runner": ["--thermos-json", config, "--sandbox", directory.path, "--checkpoint-root", directory.path],
+            "submit": [config], "cancel": ["1"],
+        ]
         for command in commands {
-            let result = thermos([command, "--no-such-option"])
+            let result = thermos([command] + (required[command] ?? []) + ["--no-such-option"])
             #expect(result.status == 2, "\(command): \(result.status) \(result.stderr)")
             #expect(result.stderr.contains("--no-such-option"), "\(command): \(result.stderr)")
         }
@@ -105,6 +111,7 @@ struct NewUserTests {
         chmod(directory.path, 0o777)
         let home = directory.path + "/home"
         mkdir(home, 0o777)
+        chmod(home, 0o777)
         let binary = TestPaths.builtBinary("thermos")
         func asNobody(_ arguments: [String], state: String? = nil) -> CommandResult {
             var environment = ["PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": directory.path, "TZ": "UTC"]
@@ -126,6 +133,7 @@ struct NewUserTests {
         #expect(status.stdout.contains("  mine "), "\(status.stdout) \(status.stderr)")
         let xdg = directory.path + "/state"
         mkdir(xdg, 0o777)
+        chmod(xdg, 0o777)
         let run = asNobody(["simplerun", "--task-id", "xdg", "--no-console", "--", "true"], state: xdg)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("Using the per-user root \(xdg)/thermos"))

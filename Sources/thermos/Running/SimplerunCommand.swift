@@ -44,6 +44,7 @@ struct SimplerunCommand: ParsableCommand {
             throw fail(error.message, code: RunExit.invalidInput)
         }
         print("Running command: '\(cmdline)'")
+        flushStandardOutput()  // before the console writes to the same descriptor
         let launch = TaskLaunch(ports: try parsePorts(flags.ports), launchTime: launchTime)
         let account: RunAccount
         do {
