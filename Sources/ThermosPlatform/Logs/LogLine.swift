@@ -20,13 +20,18 @@ public struct LogLine: Sendable, Hashable {
     public var process: String
     public var run: Int
     public var stream: LogStream
-    public var bytes: [UInt8]
+    /// The line's bytes (a slice of the reader's buffer: copy it to keep it).
+    public var bytes: ArraySlice<UInt8>
 
-    public init(process: String, run: Int, stream: LogStream, bytes: [UInt8]) {
+    public init(process: String, run: Int, stream: LogStream, bytes: ArraySlice<UInt8>) {
         self.process = process
         self.run = run
         self.stream = stream
         self.bytes = bytes
+    }
+
+    public init(process: String, run: Int, stream: LogStream, bytes: [UInt8]) {
+        self.init(process: process, run: run, stream: stream, bytes: bytes[...])
     }
 }
 
@@ -42,7 +47,7 @@ struct FollowedFile {
     /// A file that shrank below `offset` (truncated) is read again from its start.
     /// - Returns: the bytes read (0 at the end of the file).
     mutating func read(
-        limit: Int, buffer: inout [UInt8], maxLineBytes: Int, emit: ([UInt8]) -> Void
+        limit: Int, buffer: inout [UInt8], maxLineBytes: Int, emit: (ArraySlice<UInt8>) -> Void
     ) -> Int {
         let wanted = min(limit, buffer.count)
         var count = 0
@@ -58,7 +63,12 @@ struct FollowedFile {
         }
         offset += Int64(count)
         var start = 0
-        for index in 0..<count where buffer[index] == 10 {
+        while start < count {
+            let newline = buffer.withUnsafeBytes { raw -> Int? in
+                guard let found = memchr(raw.baseAddress! + start, 10, count - start) else { return nil }
+                return raw.baseAddress!.distance(to: UnsafeRawPointer(found))
+            }
+            guard let index = newline else { break }
             if partial.isEmpty {
                 emitPieces(buffer[start..<index], maxLineBytes: maxLineBytes, emit)
             } else {
@@ -73,7 +83,7 @@ struct FollowedFile {
         while partial.count + rest.count > maxLineBytes {
             let take = maxLineBytes - partial.count
             partial.append(contentsOf: rest.prefix(take))
-            emit(partial)
+            emit(partial[...])
             partial.removeAll(keepingCapacity: true)
             rest = rest.dropFirst(take)
         }
@@ -82,18 +92,19 @@ struct FollowedFile {
     }
 
     /// Emits a complete line in pieces of at most `maxLineBytes` (an empty line as one piece).
-    private func emitPieces(_ line: ArraySlice<UInt8>, maxLineBytes: Int, _ emit: ([UInt8]) -> Void) {
+    private func emitPieces(_ line: ArraySlice<UInt8>, maxLineBytes: Int, _ emit: (ArraySlice<UInt8>) -> Void) {
+        guard line.count > maxLineBytes else { return emit(line) }
         var rest = line
         repeat {
-            emit(Array(rest.prefix(maxLineBytes)))
+            emit(rest.prefix(maxLineBytes))
             rest = rest.dropFirst(maxLineBytes)
         } while !rest.isEmpty
     }
 
     /// Emits the partial last line, if any.
-    mutating func flush(_ emit: ([UInt8]) -> Void) {
+    mutating func flush(_ emit: (ArraySlice<UInt8>) -> Void) {
         guard !partial.isEmpty else { return }
-        emit(partial)
+        emit(partial[...])
         partial.removeAll()
     }
 }

@@ -14,6 +14,7 @@ public struct LogLinePrinter {
     let colour: Bool
     private var width: Int
     private var colours: [String: String] = [:]
+    private var prefixes: [String: (stdout: [UInt8], stderr: [UInt8])] = [:]
     private var pending: [UInt8] = []
     public private(set) var isClosed = false
 
@@ -39,26 +40,38 @@ public struct LogLinePrinter {
     /// Adds one line (written once the buffer is large, or on `flush`).
     public mutating func print(_ line: LogLine) {
         guard !isClosed else { return }
-        width = max(width, line.process.count)
-        let name = line.process + String(repeating: " ", count: width - line.process.count)
-        let mark = line.stream == .stderr ? "!" : "|"
+        let prefix = self.prefix(line.process, line.stream)
+        pending.append(contentsOf: prefix)
+        pending.append(contentsOf: line.bytes)
+        // A colour the process left open must not run into the next prefix.
+        pending.append(contentsOf: colour ? Self.colouredEnd : Self.plainEnd)
+        if pending.count >= 64 * 1024 { flush() }
+    }
+
+    static let colouredEnd = Array("\u{1B}[0m\n".utf8)
+    static let plainEnd: [UInt8] = [10]
+
+    /// The prefix bytes of `process`'s `stream` lines (cached; rebuilt when a longer name widens them).
+    private mutating func prefix(_ process: String, _ stream: LogStream) -> [UInt8] {
+        if let cached = prefixes[process] { return stream == .stdout ? cached.stdout : cached.stderr }
+        if process.count > width {
+            width = process.count
+            prefixes = [:]
+        }
+        let name = process + String(repeating: " ", count: width - process.count)
+        let built: (stdout: [UInt8], stderr: [UInt8])
         if colour {
-            let code = colours[line.process] ?? {
+            let code = colours[process] ?? {
                 let next = Self.palette[colours.count % Self.palette.count]
-                colours[line.process] = next
+                colours[process] = next
                 return next
             }()
-            let marker = line.stream == .stderr ? "\u{1B}[1;31m!" : "|"
-            pending.append(contentsOf: "\u{1B}[\(code)m\(name) \(marker)\u{1B}[0m ".utf8)
-            pending.append(contentsOf: line.bytes)
-            // A colour the process left open must not run into the next prefix.
-            pending.append(contentsOf: "\u{1B}[0m\n".utf8)
+            built = (Array("\u{1B}[\(code)m\(name) |\u{1B}[0m ".utf8), Array("\u{1B}[\(code)m\(name) \u{1B}[1;31m!\u{1B}[0m ".utf8))
         } else {
-            pending.append(contentsOf: "\(name) \(mark) ".utf8)
-            pending.append(contentsOf: line.bytes)
-            pending.append(10)
+            built = (Array("\(name) | ".utf8), Array("\(name) ! ".utf8))
         }
-        if pending.count >= 64 * 1024 { flush() }
+        prefixes[process] = built
+        return stream == .stdout ? built.stdout : built.stderr
     }
 
     /// Writes everything buffered.
