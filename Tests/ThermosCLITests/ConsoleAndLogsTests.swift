@@ -4,7 +4,7 @@ import ThermosCheckpoint
 import ThermosTestSupport
 
 /// `thermos run --console`, simplerun's console and `thermos logs [-f]` through the real binary.
-@Suite(.timeLimit(.minutes(3)))
+@Suite
 struct ConsoleAndLogsTests {
     static let twoProcesses = #"""
         {"name": "pair", "processes": [
@@ -34,15 +34,15 @@ struct ConsoleAndLogsTests {
         #expect(!quiet.stdout.contains("listening"))
     }
 
-    @Test func consolePrintsWhileTheTaskRuns() {
+    @Test func consolePrintsWhileTheTaskRuns() async {
         let fixture = RunnerFixture()
         defer { fixture.remove() }
         let config = fixture.config(#"{"name": "live", "processes": [{"name": "p", "cmdline": "echo ready; exec sleep 60"}]}"#)
         let runner = fixture.start(config, taskID: "live", ["--console"])
-        #expect(eventually { runner.stdout.contains("p | ready\n") }, "\(runner.stderr)")
+        #expect(await eventuallyAsync { runner.stdout.contains("p | ready\n") }, "\(runner.stderr)")
         #expect(fixture.state("live").taskState == .active)
         runner.signal(SIGTERM)
-        #expect(runner.wait() == 3)
+        #expect(await runner.waitAsync() == 3)
     }
 
     @Test func consoleIsColouredOnATerminalUnlessNoColor() throws {
@@ -102,38 +102,42 @@ struct ConsoleAndLogsTests {
         #expect(missing.stderr.contains("Could not find task nosuch"))
     }
 
-    @Test func logsFollowsNewRunsAndEndsWithTheTask() {
+    @Test func logsFollowsNewRunsAndEndsWithTheTask() async {
         let fixture = RunnerFixture()
         defer { fixture.remove() }
         let config = fixture.config(#"""
             {"name": "flaky", "processes": [
-              {"name": "d", "cmdline": "echo start; sleep 1; echo done; exit 1", "max_failures": 2, "min_duration": 0}]}
+              {"name": "d", "cmdline": "echo start; while [ ! -e go ]; do sleep 0.05; done; echo done; exit 1", "max_failures": 2, "min_duration": 0}]}
             """#)
         let runner = fixture.start(config, taskID: "flaky")
-        #expect(fixture.waitForRunning("flaky", "d") != nil)
+        #expect(await eventuallyAsync { fixture.runs("flaky", "d").first?.state == .running })
         let follower = BackgroundCommand(
             [TestPaths.builtBinary("thermos"), "logs", "-f", "--root", fixture.root, "flaky"],
             outputPrefix: fixture.directory.path + "/logs-f")
-        #expect(runner.wait() == 1)
-        #expect(follower.wait(timeout: 20) == 0, "\(follower.stderr)")
+        #expect(await eventuallyAsync { follower.stdout == "d | start\n" }, "\(follower.stderr)")
+        _ = fixture.directory.write("sandbox/go", "")
+        #expect(await runner.waitAsync() == 1)
+        #expect(await follower.waitAsync(timeout: 20) == 0, "\(follower.stderr)")
         #expect(Self.lines(follower.stdout) == ["d | start", "d | done", "d | start", "d | done"])
     }
 
-    @Test func aTaskThatTurnsItsLogsIntoTrapsBlocksNeitherTheConsoleNorLogs() {
+    @Test func aTaskThatTurnsItsLogsIntoTrapsBlocksNeitherTheConsoleNorLogs() async {
         let fixture = RunnerFixture()
         defer { fixture.remove() }
         let config = fixture.config(#"""
             {"name": "traps", "processes": [
-              {"name": "h", "cmdline": "echo before; rm .logs/h/0/stdout && mkfifo .logs/h/0/stdout; rm .logs/h/0/stderr && ln -s /etc/passwd .logs/h/0/stderr; sleep 1.5"},
-              {"name": "ok", "cmdline": "sleep 2; echo fine"}]}
+              {"name": "h", "cmdline": "echo before; rm .logs/h/0/stdout && mkfifo .logs/h/0/stdout; rm .logs/h/0/stderr && ln -s /etc/passwd .logs/h/0/stderr; while [ ! -e go ]; do sleep 0.05; done"},
+              {"name": "ok", "cmdline": "while [ ! -e go ]; do sleep 0.05; done; echo fine"}]}
             """#)
         let runner = fixture.start(config, taskID: "traps", ["--console"])
-        #expect(fixture.waitForRunning("traps", "h") != nil)
+        #expect(await eventuallyAsync { fixture.runs("traps", "h").first?.state == .running })
         let follower = BackgroundCommand(
             [TestPaths.builtBinary("thermos"), "logs", "-f", "--root", fixture.root, "traps"],
             outputPrefix: fixture.directory.path + "/logs-traps")
-        #expect(runner.wait(timeout: 30) == 0, "\(runner.stderr)")
-        #expect(follower.wait(timeout: 20) == 0, "\(follower.stderr)")
+        #expect(await eventuallyAsync { follower.stderr.contains("not a regular file") }, "\(follower.stderr)")
+        _ = fixture.directory.write("sandbox/go", "")
+        #expect(await runner.waitAsync(timeout: 30) == 0, "\(runner.stderr)")
+        #expect(await follower.waitAsync(timeout: 20) == 0, "\(follower.stderr)")
         #expect(runner.stdout.contains("ok | fine"))
         #expect(follower.stdout.contains("ok | fine"))
         #expect(!runner.stdout.contains("root:"))
