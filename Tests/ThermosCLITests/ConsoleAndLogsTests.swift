@@ -148,4 +148,14 @@ struct ConsoleAndLogsTests {
         #expect(!again.stdout.contains("root:"))
         #expect(again.stderr.contains("not a regular file"))
     }
+
+    @Test func tailRefusesALogReplacedByAFIFOWithoutBlocking() {
+        let fixture = RunnerFixture()
+        defer { fixture.remove() }
+        let config = fixture.config(#"{"name": "fifo", "processes": [{"name": "p", "cmdline": "echo x; rm .logs/p/0/stdout && mkfifo .logs/p/0/stdout"}]}"#)
+        #expect(fixture.run(config, taskID: "fifo").status == 0)
+        let tail = thermos(["tail", "--root", fixture.root, "fifo"])
+        #expect(tail.status == 0)
+        #expect(tail.stderr.contains("not a regular file"))
+    }
 }
