@@ -39,7 +39,7 @@ struct ConsoleAndLogsTests {
         defer { fixture.remove() }
         let config = fixture.config(#"{"name": "live", "processes": [{"name": "p", "cmdline": "echo ready; exec sleep 60"}]}"#)
         let runner = fixture.start(config, taskID: "live", ["--console"])
-        #expect(await eventuallyAsync { runner.stdout.contains("p | ready\n") }, "\(runner.stderr)")
+        #expect(await eventuallyAsync(timeout: 120) { runner.stdout.contains("p | ready\n") }, "\(runner.stderr)")
         #expect(fixture.state("live").taskState == .active)
         runner.signal(SIGTERM)
         #expect(await runner.waitAsync() == 3)
@@ -110,14 +110,14 @@ struct ConsoleAndLogsTests {
               {"name": "d", "cmdline": "echo start; while [ ! -e go ]; do sleep 0.05; done; echo done; exit 1", "max_failures": 2, "min_duration": 0}]}
             """#)
         let runner = fixture.start(config, taskID: "flaky")
-        #expect(await eventuallyAsync { fixture.runs("flaky", "d").first?.state == .running })
+        #expect(await eventuallyAsync(timeout: 120) { fixture.runs("flaky", "d").first?.state == .running })
         let follower = BackgroundCommand(
             [TestPaths.builtBinary("thermos"), "logs", "-f", "--root", fixture.root, "flaky"],
             outputPrefix: fixture.directory.path + "/logs-f")
-        #expect(await eventuallyAsync { follower.stdout == "d | start\n" }, "\(follower.stderr)")
+        #expect(await eventuallyAsync(timeout: 120) { follower.stdout == "d | start\n" }, "\(follower.stderr)")
         _ = fixture.directory.write("sandbox/go", "")
         #expect(await runner.waitAsync() == 1)
-        #expect(await follower.waitAsync(timeout: 20) == 0, "\(follower.stderr)")
+        #expect(await follower.waitAsync(timeout: 120) == 0, "\(follower.stderr)")
         #expect(Self.lines(follower.stdout) == ["d | start", "d | done", "d | start", "d | done"])
     }
 
@@ -130,14 +130,14 @@ struct ConsoleAndLogsTests {
               {"name": "ok", "cmdline": "while [ ! -e go ]; do sleep 0.05; done; echo fine"}]}
             """#)
         let runner = fixture.start(config, taskID: "traps", ["--console"])
-        #expect(await eventuallyAsync { fixture.runs("traps", "h").first?.state == .running })
+        #expect(await eventuallyAsync(timeout: 120) { fixture.runs("traps", "h").first?.state == .running })
         let follower = BackgroundCommand(
             [TestPaths.builtBinary("thermos"), "logs", "-f", "--root", fixture.root, "traps"],
             outputPrefix: fixture.directory.path + "/logs-traps")
-        #expect(await eventuallyAsync { follower.stderr.contains("not a regular file") }, "\(follower.stderr)")
+        #expect(await eventuallyAsync(timeout: 120) { follower.stderr.contains("not a regular file") }, "\(follower.stderr)")
         _ = fixture.directory.write("sandbox/go", "")
-        #expect(await runner.waitAsync(timeout: 30) == 0, "\(runner.stderr)")
-        #expect(await follower.waitAsync(timeout: 20) == 0, "\(follower.stderr)")
+        #expect(await runner.waitAsync(timeout: 120) == 0, "\(runner.stderr)")
+        #expect(await follower.waitAsync(timeout: 120) == 0, "\(follower.stderr)")
         #expect(runner.stdout.contains("ok | fine"))
         #expect(follower.stdout.contains("ok | fine"))
         #expect(!runner.stdout.contains("root:"))

@@ -71,7 +71,7 @@ struct NewUserTests {
         defer { fixture.remove() }
         let config = fixture.config(#"{"name": "orphan", "processes": [{"name": "p", "cmdline": "exec sleep 60"}]}"#)
         let runner = fixture.start(config, taskID: "orphan")
-        #expect(await eventuallyAsync { fixture.runs("orphan", "p").first?.state == .running })
+        #expect(await eventuallyAsync(timeout: 120) { fixture.runs("orphan", "p").first?.state == .running })
         let run = fixture.runs("orphan", "p").first
         let live = thermos(["status", "--root", fixture.root])
         #expect(!live.stdout.contains("runner not running"))
@@ -81,12 +81,13 @@ struct NewUserTests {
         let dead = thermos(["status", "--root", fixture.root, "--verbosity", "1"])
         let lines = dead.stdout.split(separator: "\n").map(String.init)
         let task = lines.firstIndex { $0.hasPrefix("  orphan ") }
-        #expect(task != nil && lines[task! + 1] == "    runner not running — `thermos run` the same task id to resume", "\(lines)")
+        let note = task.flatMap { $0 + 1 < lines.count ? lines[$0 + 1] : nil }
+        #expect(note == "    runner not running — `thermos run` the same task id to resume", "\(lines)")
         #expect(try Self.runnerRunning(thermos(["status", "--root", fixture.root, "--json"]).stdout) == false)
         // Resuming with the same id finishes the task (the process is killed by the kill below).
         let killed = thermos(["kill", "--root", fixture.root, "orphan"])
         #expect(killed.status == 0)
-        if let pid = run?.pid { #expect(await eventuallyAsync { !isAlive(pid) }) }
+        if let pid = run?.pid { #expect(await eventuallyAsync(timeout: 120) { !isAlive(pid) }) }
     }
 
     static func runnerRunning(_ json: String) throws -> Bool? {
