@@ -71,7 +71,9 @@ struct NewUserTests {
         defer { fixture.remove() }
         let config = fixture.config(#"{"name": "orphan", "processes": [{"name": "p", "cmdline": "exec sleep 60"}]}"#)
         let runner = fixture.start(config, taskID: "orphan")
-        #expect(await eventuallyAsync(timeout: 120) { fixture.runs("orphan", "p").first?.state == .running })
+        #expect(
+            await eventuallyAsync(timeout: 120) { fixture.runs("orphan", "p").first?.state == .running },
+            "runner running: \(runner.isRunning), records: \(fixture.processRecords("orphan", "p")), stderr: \(runner.stderr)")
         let run = fixture.runs("orphan", "p").first
         let live = thermos(["status", "--root", fixture.root])
         #expect(!live.stdout.contains("runner not running"))
