@@ -22,7 +22,8 @@ struct ObserverMain: AsyncParsableCommand {
             whose Host is not the bound address, localhost, this machine's hostname or an \
             allowed name get 403). New and finished tasks show up at once (inotify); the \
             polling interval is the safety-net rescan. --port 0 picks a free port (printed).
-            """
+            """,
+        version: ThermosVersion.string
     )
 
     @Option(name: [.customLong("root")], help: ArgumentHelp("A Thermos checkpoint root (repeatable).", valueName: "dir"))
@@ -67,10 +68,10 @@ struct ObserverMain: AsyncParsableCommand {
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical); requests are logged at debug.")
     var logLevel = "info"
 
+    /// `--root`s, else `$THERMOS_ROOT`, else `/var/run/thermos` (plus the per-user root for a
+    /// user who cannot write it, where that user's `thermos run` puts tasks).
     var roots: [String] {
-        if !explicitRoots.isEmpty { return explicitRoots }
-        if let environment = getenv("THERMOS_ROOT"), environment.pointee != 0 { return [String(cString: environment)] }
-        return [TaskPath.defaultCheckpointRoot]
+        explicitRoots.isEmpty ? DefaultRoot.forReading() : explicitRoots
     }
 
     func validate() throws {

@@ -1,5 +1,6 @@
 public import ArgumentParser
 public import Logging
+import ThermosCheckpoint
 import ThermosLogging
 
 /// `thermos`: run and inspect Thermos tasks on this machine.
@@ -10,11 +11,13 @@ struct Thermos: ParsableCommand {
         abstract: "Run and inspect Thermos tasks on this machine, or as Slurm job arrays.",
         discussion: """
             Checkpoints are byte-compatible with Apache Aurora's Thermos: these commands read roots \
-            written by the original. The default root is $THERMOS_ROOT, else /var/run/thermos.
+            written by the original. The default root is $THERMOS_ROOT, else /var/run/thermos; a user \
+            who cannot write there gets $XDG_STATE_HOME/thermos (else ~/.local/state/thermos).
             """,
+        version: ThermosVersion.string,
         subcommands: [
             StatusCommand.self, RunCommand.self, SimplerunCommand.self, ReadCommand.self, InspectCommand.self, ConvertCommand.self,
-            KillCommand.self, TailCommand.self, RunnerCommand.self, GcCommand.self, ObserverCommand.self,
+            KillCommand.self, TailCommand.self, LogsCommand.self, RunnerCommand.self, GcCommand.self, ObserverCommand.self,
             SetupDSLCommand.self, SubmitCommand.self, JobsCommand.self, CancelCommand.self,
             RestartCommand.self, StopCommand.self, StartCommand.self,
         ]
@@ -27,7 +30,7 @@ struct Thermos: ParsableCommand {
             ThermosLogging.bootstrap(level: (command as? any LogLevelOption)?.logLevel ?? .info)
             try command.run()
         } catch {
-            exit(withError: error)
+            exitUsageErrorsWith2(error)
         }
     }
 }
@@ -49,4 +52,15 @@ extension SimplerunCommand: LogLevelOption {
 
 extension RunnerCommand: LogLevelOption {
     var logLevel: Logger.Level { processOptions.logLevel }
+}
+
+extension Thermos {
+    /// Bad input exits 2 everywhere (like `run`'s invalid config): ArgumentParser's usage errors
+    /// (unknown option, missing or malformed value, failed validation), which it would exit with
+    /// 64, print their message and the command's usage and exit 2.
+    static func exitUsageErrorsWith2(_ error: any Error) -> Never {
+        guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+        printError(fullMessage(for: error))
+        exit(withError: ExitCode(2))
+    }
 }

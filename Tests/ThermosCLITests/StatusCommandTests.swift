@@ -37,6 +37,7 @@ import ThermosTestSupport
         #expect(result.stdout == """
             Active tasks:
               sleep60-lost         [owner: \(owner)]
+                runner not running — `thermos run` the same task id to resume
 
             Finished tasks:
               failure              [owner: \(owner)]

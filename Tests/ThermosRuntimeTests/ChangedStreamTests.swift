@@ -20,7 +20,7 @@ struct ChangedStreamTests {
         let writers = try ["a", "b"].map { try CheckpointWriter(path: path($0), policy: .none) }
         let inotify = try Inotify()
         var changes = StreamChanges()
-        for name in ["a", "b"] { changes.watching(path(name), as: try inotify.addWatch(path(name), for: .modified)) }
+        for name in ["a", "b"] { changes.watching(path(name), as: try inotify.watch(path(name), for: .modified)) }
         var muxer = ProcessMuxer(pathOf: path)
         muxer.register("a", watermark: 0)
         muxer.register("b", watermark: 0)

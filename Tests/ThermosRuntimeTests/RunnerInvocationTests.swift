@@ -36,6 +36,8 @@ import ThermosRuntime
         invocation.runLimit = 100
         invocation.preemptionWait = 2.5
         invocation.force = true
+        invocation.console = true
+        invocation.removeSandboxWhenDone = true
         invocation.logLevel = .debug
         invocation.exitCodes = .executor
         return invocation
@@ -73,6 +75,8 @@ import ThermosRuntime
         configuration.rotateLogBackups = 6
         configuration.fsync = .none
         configuration.preemptionWait = 0
+        configuration.console = true
+        configuration.removeSandboxWhenDone = true
         let invocation = RunnerInvocation(configuration: configuration, taskFD: 3, force: false, logLevel: .info, exitCodes: .run)
         let back = try RunnerInvocation(arguments: invocation.arguments).configuration(task: Self.task)
         #expect(back.task == configuration.task && back.taskID == configuration.taskID && back.root == configuration.root)
@@ -81,6 +85,7 @@ import ThermosRuntime
         #expect(back.chroot && back.preserveEnvironment && back.loggerDestination == LoggerDestination.none && back.loggerMode == .standard)
         #expect(back.rotateLogSizeMB == 5 && back.rotateLogBackups == 6 && back.fsync == SyncPolicy.none)
         #expect(back.totalRunLimit == 100 && back.launchTime == 12.5 && back.preemptionWait == 0)
+        #expect(back.console && back.removeSandboxWhenDone)
         // `thermos run` is unlimited: no --run-limit at all.
         configuration.totalRunLimit = .max
         let unlimited = RunnerInvocation(configuration: configuration, taskFD: 3, force: true, logLevel: .info, exitCodes: .run)

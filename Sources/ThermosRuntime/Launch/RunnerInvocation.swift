@@ -47,6 +47,10 @@ public struct RunnerInvocation: Sendable, Hashable {
     public var preemptionWait: Double = 60
     /// Take over from a live runner (`--force`).
     public var force = false
+    /// Print every process's output live (`run --console`, simplerun).
+    public var console = false
+    /// Remove the sandbox once the task ends (simplerun's temporary sandbox).
+    public var removeSandboxWhenDone = false
     public var logLevel: Logger.Level = .info
     public var exitCodes: ExitCodes = .run
 
@@ -81,6 +85,8 @@ public struct RunnerInvocation: Sendable, Hashable {
         fsync = configuration.fsync
         runLimit = configuration.totalRunLimit == .max ? nil : configuration.totalRunLimit
         preemptionWait = configuration.preemptionWait
+        console = configuration.console
+        removeSandboxWhenDone = configuration.removeSandboxWhenDone
         self.force = force
         self.logLevel = logLevel
         self.exitCodes = exitCodes
@@ -99,6 +105,8 @@ public struct RunnerInvocation: Sendable, Hashable {
         configuration.rotateLogBackups = rotateLogBackups
         configuration.fsync = fsync
         configuration.preemptionWait = preemptionWait
+        configuration.console = console
+        configuration.removeSandboxWhenDone = removeSandboxWhenDone
         return configuration
     }
 
@@ -126,6 +134,8 @@ public struct RunnerInvocation: Sendable, Hashable {
         if chroot { arguments.append("--chroot") }
         if preserveEnvironment { arguments.append("--preserve-env") }
         if force { arguments.append("--force") }
+        if console { arguments.append("--console") }
+        if removeSandboxWhenDone { arguments.append("--remove-sandbox-when-done") }
         return arguments
     }
 
@@ -203,12 +213,14 @@ public struct RunnerInvocation: Sendable, Hashable {
         chroot = flags.contains("--chroot")
         preserveEnvironment = flags.contains("--preserve-env")
         force = flags.contains("--force")
+        console = flags.contains("--console")
+        removeSandboxWhenDone = flags.contains("--remove-sandbox-when-done")
         if taskID.isEmpty || root.isEmpty || sandbox.isEmpty || logDir.isEmpty || user.isEmpty {
             throw Error("--task-id, --root, --sandbox, --log-dir and --user must not be empty")
         }
     }
 
-    static let booleanFlags: Set<String> = ["--chroot", "--preserve-env", "--force"]
+    static let booleanFlags: Set<String> = ["--chroot", "--preserve-env", "--force", "--console", "--remove-sandbox-when-done"]
     static let repeatedFlags: Set<String> = ["--port"]
     static let valueFlags: Set<String> = [
         "--task-fd", "--task-id", "--root", "--sandbox", "--log-dir", "--user", "--uid", "--hostname", "--launch-time",

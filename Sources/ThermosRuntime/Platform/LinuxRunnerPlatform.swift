@@ -115,7 +115,7 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
     /// file yet: the launch creates it and watches again) is read on the next event anyway.
     public func watchStream(path: String) {
         guard !watchedStreams.contains(path) else { return }
-        if let watch = try? inotify.addWatch(path, for: .modified) {
+        if let watch = try? inotify.watch(path, for: .modified) {
             watchedStreams.insert(path)
             streamChanges.watching(path, as: watch)
         } else {

@@ -32,6 +32,10 @@ public struct RunnerConfiguration: Sendable {
     public var launchTime: Double
     /// The wait of a staged kill before everything is SIGKILLed (default 1 minute).
     public var preemptionWait: Double = 60
+    /// Print every process's output live on the runner's stdout (`run --console`, simplerun).
+    public var console: Bool = false
+    /// Remove the sandbox once the task is terminal (simplerun's temporary sandbox).
+    public var removeSandboxWhenDone: Bool = false
 
     public init(
         task: TaskConfig, taskID: String, root: String, sandbox: String, logDir: String? = nil, user: String,

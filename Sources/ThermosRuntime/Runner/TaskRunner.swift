@@ -92,6 +92,8 @@ public final class TaskRunner {
         }
         try control(force: force)
         defer { closeCheckpoint() }
+        let session = RunnerSession(configuration, logger: logger)
+        defer { session.end(terminal: isTerminal) }
         try runLoop()
         return taskState
     }

@@ -51,10 +51,13 @@ struct StatusCommand: ParsableCommand {
                 guard !tasks.isEmpty else { continue }
                 lines.append(section == .active ? "Active tasks:" : "Finished tasks:")
                 for task in tasks {
+                    let runner = section == .active ? RunnerNote.isRunnerRunning(root: root, taskID: task.taskID) : nil
                     if json {
                         reports.append(report(root: root, taskID: task.taskID))
+                        reports[reports.count - 1].runner_running = runner
                     } else {
                         lines.append(contentsOf: describe(root: root, taskID: task.taskID))
+                        if runner == false { lines.append("    \(RunnerNote.notRunning)") }
                     }
                 }
                 lines.append("")

@@ -7,10 +7,10 @@ import ThermosRuntime
 
 /// Flags shared by `run` and `simplerun`.
 struct RunnerFlags: ParsableArguments {
-    @Option(name: [.customLong("root")], help: ArgumentHelp("The checkpoint root (default $THERMOS_ROOT, else /var/run/thermos).", valueName: "dir"))
+    @Option(name: [.customLong("root")], help: ArgumentHelp("The checkpoint root (default $THERMOS_ROOT, else /var/run/thermos, or a per-user root when that is not writable).", valueName: "dir"))
     var root: String?
 
-    @Option(help: ArgumentHelp("The sandbox (cwd) of the processes (default /var/lib/thermos/sandbox/<task id>).", valueName: "dir"))
+    @Option(help: ArgumentHelp("The sandbox (cwd) of the processes (default /var/lib/thermos/sandbox/<task id>, or <per-user root>/sandbox/<task id>).", valueName: "dir"))
     var sandbox: String?
 
     @Option(name: [.customLong("log-dir"), .customLong("log_dir")], help: ArgumentHelp("Process log directory (default <sandbox>/.logs).", valueName: "dir"))
@@ -36,14 +36,14 @@ struct RunnerFlags: ParsableArguments {
 
     @OptionGroup var processOptions: ProcessOptions
 
+    /// `--root`, else `$THERMOS_ROOT`, else `/var/run/thermos` or the per-user root (`DefaultRoot`).
     var checkpointRoot: String {
-        if let root { return absolutePath(root) }
-        if let environment = getenv("THERMOS_ROOT"), environment.pointee != 0 { return String(cString: environment) }
-        return TaskPath.defaultCheckpointRoot
+        root.map(absolutePath) ?? DefaultRoot.forWriting().root
     }
 
     /// The runner configuration of a launched task.
     func configuration(_ launched: LaunchedTask, launch: TaskLaunch, account: RunAccount, sandbox: String) -> RunnerConfiguration {
+        if root == nil, let notice = DefaultRoot.forWriting().notice { printError(notice) }
         var configuration = launch.configuration(
             launched, root: checkpointRoot, sandbox: sandbox, logDir: logDir.map(absolutePath), user: account.name,
             uid: account.uid, hostname: hostName())
@@ -148,6 +148,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "The instance number bound as {{mesos.instance}}.")
     var instance: Int = 0
 
+    @Flag(help: "Print every process's output live, prefixed with its name (see `thermos logs`).")
+    var console = false
+
     @Argument(help: "A task config (.json, .yaml, .yml) or a Python DSL config (.thermos, .aurora).")
     var config: String
 
@@ -174,8 +177,9 @@ struct RunCommand: ParsableCommand {
         } catch let error as RunnerError {
             throw fail(error.message, code: RunExit.invalidInput)
         }
-        let sandbox = flags.sandbox.map(absolutePath) ?? "/var/lib/thermos/sandbox/\(launched.taskID)"
-        let configuration = flags.configuration(launched, launch: launch, account: account, sandbox: sandbox)
+        let sandbox = flags.sandbox.map(absolutePath) ?? DefaultRoot.sandbox(taskID: launched.taskID)
+        var configuration = flags.configuration(launched, launch: launch, account: account, sandbox: sandbox)
+        configuration.console = console
         try flags.execute(configuration, relaunch: Array(CommandLine.arguments.dropFirst()))
     }
 }

@@ -67,9 +67,23 @@ struct TailCommand: ParsableCommand {
         return runs[run].state == .forked || runs[run].state == .running
     }
 
+    /// Opens a log the task may have replaced: never through a final symlink, never blocking on
+    /// a FIFO, and only a regular file (-1 otherwise).
+    static func openLog(_ path: String) -> Int32 {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else { return -1 }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            printError("\(path): not a regular file; not read")
+            return -1
+        }
+        return fd
+    }
+
     /// Prints the real last `count` lines of `path` (reading backwards from the end); returns the file size.
     static func printLastLines(_ path: String, count: Int) -> Int {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = openLog(path)
         guard fd >= 0 else { return 0 }
         defer { close(fd) }
         var info = stat()
@@ -105,7 +119,7 @@ struct TailCommand: ParsableCommand {
 
     /// Prints what was appended to `path` since `offset`; returns the new offset.
     static func printNewBytes(_ path: String, from offset: Int) -> Int {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = openLog(path)
         guard fd >= 0 else { return offset }
         defer { close(fd) }
         var position = offset

@@ -35,12 +35,12 @@ struct RunAccount {
     }
 }
 
-/// Parses `name:port` bindings (`-P`/`--port`) for `run` and `simplerun` (a usage error).
-func parsePorts(_ specs: [String]) throws(ValidationError) -> [String: Int] {
+/// Parses `name:port` bindings (`-P`/`--port`) for `run` and `simplerun` (invalid input, exit 2).
+func parsePorts(_ specs: [String]) throws(ExitCode) -> [String: Int] {
     do {
         return try TaskLaunch.parsePorts(specs)
     } catch {
-        throw ValidationError(error.message)
+        throw fail("Error: -P/--port: \(error.message)", code: RunExit.invalidInput)
     }
 }
 

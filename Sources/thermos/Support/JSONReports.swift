@@ -55,6 +55,9 @@ struct TaskReport: Codable, Equatable {
     var statuses: [Status]
     var processes: [Process]
     var error: String?
+    /// `status --json`, active tasks: whether a live runner holds the task (false: resume it
+    /// with `thermos run` and the same task id).
+    var runner_running: Bool?
 
     init(state replayed: RunnerState, taskID: String?, root: String? = nil, owner: String? = nil) {
         let header = replayed.header

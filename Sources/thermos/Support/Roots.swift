@@ -9,13 +9,10 @@ struct RootOptions: ParsableArguments {
         help: ArgumentHelp("A Thermos checkpoint root (repeatable).", valueName: "dir"))
     var explicitRoots: [String] = []
 
-    /// The roots to scan: the `--root` values, else `$THERMOS_ROOT`, else `/var/run/thermos`.
+    /// The roots to scan: the `--root` values, else `$THERMOS_ROOT`, else `/var/run/thermos`
+    /// (and the per-user root for a user who cannot write it: `DefaultRoot`).
     var roots: [String] {
-        if !explicitRoots.isEmpty { return explicitRoots }
-        if let environment = getenv("THERMOS_ROOT"), environment.pointee != 0 {
-            return [String(cString: environment)]
-        }
-        return [TaskPath.defaultCheckpointRoot]
+        explicitRoots.isEmpty ? DefaultRoot.forReading() : explicitRoots
     }
 }
 
