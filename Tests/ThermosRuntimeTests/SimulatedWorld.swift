@@ -37,6 +37,11 @@ struct SimulatedWorld {
     private(set) var terminated: [String] = []
     private(set) var taskFile: String = "none"
     private(set) var log: [String] = []
+    /// Answers probe attempts: (request, now) → result and how long the attempt takes; nil hangs.
+    var probeScript: ((ProbeRequest, Double) -> (passed: Bool, detail: String, after: Double)?)?
+    private(set) var probeStarts: [(attempt: ProbeAttempt, time: Double)] = []
+    private(set) var cancelledProbes: [ProbeAttempt] = []
+    private(set) var published: [ProbeReport] = []
     private(set) var peakConcurrency = 0
     /// Two coordinators of one process alive at once (a run started twice).
     private(set) var duplicateRuns = 0
@@ -191,6 +196,15 @@ struct SimulatedWorld {
                 continue
             case .log(let line):
                 log.append(line)
+            case .startProbe(let request):
+                probeStarts.append((request.attempt, clock))
+                if let answer = probeScript?(request, clock) {
+                    schedule(.observation(.probeFinished(request.attempt, passed: answer.passed, detail: answer.detail)), after: answer.after)
+                }
+            case .cancelProbe(let attempt):
+                cancelledProbes.append(attempt)
+            case .publishProbes(let report):
+                published.append(report)
             }
         }
     }

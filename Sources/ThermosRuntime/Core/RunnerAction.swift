@@ -34,6 +34,12 @@ public enum RunnerAction: Sendable, Hashable {
     case crashPoint(CrashPoint, process: String)
     /// A line for the runner's log.
     case log(String)
+    /// Run one probe attempt; report its end with `RunnerObservation.probeFinished`.
+    case startProbe(ProbeRequest)
+    /// Stop a probe attempt (timed out, or its run ended): kill its process group or close its socket.
+    case cancelProbe(ProbeAttempt)
+    /// Rewrite the published probe results (`checkpoints/<id>/probes.json`).
+    case publishProbes(ProbeReport)
 }
 
 /// The two signals the runner sends on its own decisions.
@@ -81,4 +87,6 @@ public enum RunnerObservation: Sendable, Hashable {
     /// The answer to `RunnerAction.scanRuns`: what is alive of each process's last run, taken
     /// before the streams were read a last time (so a run found dead has its end folded in).
     case scanned(ScanPurpose, [String: ProcessScan])
+    /// A probe attempt ended (exit 0, 2xx, connected = passed); `detail` says what was seen.
+    case probeFinished(ProbeAttempt, passed: Bool, detail: String)
 }

@@ -28,6 +28,8 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
     /// pidfd → coordinator pid.
     var pidfds: [Int32: Int32] = [:]
     var watchedStreams: Set<String> = []
+    /// Probe attempts in flight (their fds are in the epoll set under tokens of their own).
+    lazy var probeRunner = LinuxProbeRunner(epoll: epoll)
     /// A coordinator started ahead of the next launch (its runtime start-up off the critical path).
     var standby: StandbyCoordinator?
     /// Replace a standby older than this: a coordinator's start time must stay within the 10 s
@@ -140,6 +142,8 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
             case Self.inotifyToken:
                 inotify.drain()
                 events.append(.streamChanged)
+            case let probe where probeRunner.owns(probe):
+                if let event = probeRunner.handle(probe) { events.append(event) }
             default:
                 let fd = Int32(token - Self.pidfdBase)
                 if let pid = pidfds.removeValue(forKey: fd) {
@@ -185,6 +189,10 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
     /// checkpoints, so they are not needed.
     func reapChildren() {
         var status: Int32 = 0
-        while waitpid(-1, &status, WNOHANG) > 0 {}
+        while true {
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid <= 0 { break }
+            probeRunner.reapedChild(pid, status: status)
+        }
     }
 }

@@ -142,6 +142,8 @@ public final class TaskRunner {
                 case .killRequested: try perform(core.observe(.killRequested, now: platform.now()))
                 case .loseRequested: try perform(core.observe(.loseRequested, now: platform.now()))
                 case .coordinatorExited(let pid): pendingExits.append(pid)
+                case .probeFinished(let attempt, let passed, let detail):
+                    try perform(core.observe(.probeFinished(attempt, passed: passed, detail: detail), now: platform.now()))
                 case .streamChanged, .timeout: break
                 }
             }
@@ -237,6 +239,14 @@ public final class TaskRunner {
             platform.reachCrashPoint(point, process: process)
         case .log(let line):
             logger.info("\(line)")
+        case .startProbe(let request):
+            if let (passed, detail) = platform.startProbe(request) {
+                try perform(core.observe(.probeFinished(request.attempt, passed: passed, detail: detail), now: platform.now()))
+            }
+        case .cancelProbe(let attempt):
+            platform.cancelProbe(attempt)
+        case .publishProbes(let report):
+            ProbeStatusFile.write(report, to: ProbeStatusFile.path(root: configuration.root, taskID: configuration.taskID), logger: logger)
         }
     }
 
