@@ -70,7 +70,7 @@ public struct ProbeConfig: Sendable, Hashable {
     }
 
     /// `HOST:PORT` (or `[v6]:PORT`), the port 1–65535; a missing port is `defaultPort` when given.
-    static func hostAndPort(_ text: String, defaultPort: Int?) -> (String, Int)? {
+    public static func hostAndPort(_ text: String, defaultPort: Int?) -> (String, Int)? {
         var host = text
         var portText: Substring?
         if text.hasPrefix("[") {
