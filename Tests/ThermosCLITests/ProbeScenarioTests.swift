@@ -30,6 +30,10 @@ struct ProbeScenarioTests {
         #expect(result.stderr.contains("Process(server) is ready: HTTP 200"))
         let probes = String(decoding: readBytes(TaskPath.probeStatus(root: fixture.root, taskID: "ready")) ?? [], as: UTF8.self)
         #expect(probes.contains(#""server":{"ready""#) || probes.contains(#""server": {"ready""#), "\(probes)")
+        let status = thermos(["status", "--root", fixture.root, "--json", "ready"])
+        #expect(status.stdout.contains(#""ready" : true"#), "\(status.stdout)")
+        #expect(status.stdout.contains(#""detail" : "HTTP 200""#), "\(status.stdout)")
+        #expect(thermos(["status", "--root", fixture.root, "--verbosity", "1", "ready"]).stdout.contains("server: ready, readiness passed (HTTP 200)"))
     }
 
     /// A process whose liveness starts failing is killed after max_consecutive_failures
