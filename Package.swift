@@ -110,7 +110,7 @@ let package = Package(
             name: "ThermosRuntime",
             dependencies: [
                 "ThermosCheckpoint", "ThermosConfig", "ThermosPlanner", "ThermosPlatform", "ThermosCoordination", "CThermosSys",
-                "ThermosControl",
+                "ThermosControl", "CThermosConfine",
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -119,7 +119,7 @@ let package = Package(
         // One run of one process: no Foundation, synchronous main, static stdlib in release.
         .executableTarget(
             name: "thermos-coordinator",
-            dependencies: ["ThermosCheckpoint", "ThermosCoordination", "ThermosPlatform", "CThermosSys"],
+            dependencies: ["ThermosCheckpoint", "ThermosCoordination", "ThermosPlatform", "CThermosSys", "CThermosConfine"],
             swiftSettings: strictSettings,
             linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
         ),

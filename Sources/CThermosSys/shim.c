@@ -64,6 +64,20 @@ int cthermos_peer_uid(int fd, uint32_t *uid) {
     return 0;
 }
 
+int cthermos_epoll_add_writable(int epfd, int fd, uint64_t token) {
+    struct epoll_event event = {0};
+    event.events = EPOLLOUT;
+    event.data.u64 = token;
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
+}
+
+int cthermos_epoll_modify_readable(int epfd, int fd, uint64_t token) {
+    struct epoll_event event = {0};
+    event.events = EPOLLIN | EPOLLRDHUP;
+    event.data.u64 = token;
+    return epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &event);
+}
+
 int cthermos_epoll_wait(int epfd, uint64_t *tokens, int capacity, int timeout_ms) {
     struct epoll_event events[64];
     if (capacity > 64) capacity = 64;

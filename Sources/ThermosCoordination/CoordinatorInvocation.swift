@@ -42,6 +42,10 @@ public struct CoordinatorInvocation: Sendable, Hashable {
     /// The runner's user name and home, so a run as the runner's own user needs no passwd lookup.
     public var runnerUser: String?
     public var runnerHome: String?
+    /// Our extension: `KEY=value` set last, over the scrubbed environment and `BASH_ENV`.
+    public var environment: [(key: String, value: String)] = []
+    /// Our extension: the command's directory relative to the sandbox, opened beneath it.
+    public var cwd: String?
 
     public init(
         checkpoint: String, process: String, seq: Int64, forkTime: Double, cmdline: String, sandbox: String,
@@ -74,6 +78,8 @@ public struct CoordinatorInvocation: Sendable, Hashable {
         if let user { arguments += ["--user", user] }
         if let runnerUser { arguments += ["--runner-user", runnerUser] }
         if let runnerHome { arguments += ["--runner-home", runnerHome] }
+        if let cwd { arguments += ["--cwd", cwd] }
+        for (key, value) in environment { arguments += ["--env", "\(key)=\(value)"] }
         if chroot { arguments.append("--chroot") }
         if preserveEnvironment { arguments.append("--preserve-env") }
         return arguments
@@ -84,12 +90,22 @@ public struct CoordinatorInvocation: Sendable, Hashable {
     public init(arguments: [String]) throws(CoordinatorInvocation.Error) {
         var values: [String: String] = [:]
         var flags: Set<String> = []
+        var entries: [(key: String, value: String)] = []
         var index = 0
         while index < arguments.count {
             let flag = arguments[index]
             index += 1
             if flag == "--chroot" || flag == "--preserve-env" {
                 flags.insert(flag)
+                continue
+            }
+            if flag == "--env" {
+                guard index < arguments.count, let equals = arguments[index].firstIndex(of: "="),
+                    equals != arguments[index].startIndex
+                else { throw Error("--env needs KEY=value") }
+                let entry = arguments[index]
+                entries.append((String(entry[..<equals]), String(entry[entry.index(after: equals)...])))
+                index += 1
                 continue
             }
             guard Self.valueFlags.contains(flag) else { throw Error("unknown flag \(flag)") }
@@ -125,6 +141,8 @@ public struct CoordinatorInvocation: Sendable, Hashable {
         user = values["--user"]
         runnerUser = values["--runner-user"]
         runnerHome = values["--runner-home"]
+        cwd = values["--cwd"]
+        environment = entries
         chroot = flags.contains("--chroot")
         preserveEnvironment = flags.contains("--preserve-env")
         if let value = try parsed("--logger-destination", { Destination(rawValue: $0) }) { destination = value }
@@ -141,9 +159,17 @@ public struct CoordinatorInvocation: Sendable, Hashable {
         }
     }
 
+    public static func == (lhs: CoordinatorInvocation, rhs: CoordinatorInvocation) -> Bool {
+        lhs.arguments == rhs.arguments
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(arguments)
+    }
+
     static let valueFlags: Set<String> = [
         "--checkpoint", "--handshake-fd", "--process", "--seq", "--fork-time", "--cmdline", "--sandbox", "--log-dir",
         "--user", "--logger-destination", "--logger-mode", "--rotate-size", "--rotate-backups", "--fsync",
-        "--runner-user", "--runner-home",
+        "--runner-user", "--runner-home", "--cwd",
     ]
 }

@@ -1,3 +1,4 @@
+import CThermosConfine
 import CThermosSys
 import Glibc
 import ThermosCoordination
@@ -85,7 +86,10 @@ extension Coordinator {
         if stat(profile, &info) == 0 { fixed.append(("BASH_ENV", profile)) }
         let fixedKeys = Set(fixed.map(\.0))
         environment.removeAll { fixedKeys.contains($0.0) || $0.0 == "BASH_ENV" }
-        return (environment + fixed).map { "\($0.0)=\($0.1)" }
+        // The process's own `env` (our extension) comes last and wins.
+        let ownKeys = Set(options.environment.map(\.key))
+        let combined = (environment + fixed).filter { !ownKeys.contains($0.0) } + options.environment.map { ($0.key, $0.value) }
+        return combined.map { "\($0.0)=\($0.1)" }
     }
 
     private func currentUserName() -> String {
@@ -109,5 +113,24 @@ extension Coordinator {
         } catch {
             throw .system("cannot start /bin/bash: \(error)")
         }
+    }
+}
+
+extension Coordinator {
+    /// The command's directory: `base` (the sandbox, or `/` in a chroot), or the process's `cwd`
+    /// (our extension) opened beneath it with `openat2(RESOLVE_BENEATH)` as the task's user and
+    /// entered by fd, so a symlink the task swaps in cannot lead the command out of its sandbox.
+    func enterWorkingDirectory(_ base: String) throws(CoordinatorFailure) -> String {
+        guard let cwd = options.cwd, !cwd.isEmpty, cwd != "." else { return base }
+        let root = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard root >= 0 else { throw .system("cannot open the sandbox \(base): \(describeErrno(errno))") }
+        defer { close(root) }
+        let directory = cthermos_openat2(root, cwd, UInt64(O_RDONLY | O_DIRECTORY | O_CLOEXEC), cthermos_RESOLVE_BENEATH_NO_MAGICLINKS)
+        guard directory >= 0 else {
+            throw .system("cannot enter cwd \(cwd) inside the sandbox: \(describeErrno(errno))")
+        }
+        defer { close(directory) }
+        guard fchdir(directory) == 0 else { throw .system("cannot enter cwd \(cwd): \(describeErrno(errno))") }
+        return "."
     }
 }

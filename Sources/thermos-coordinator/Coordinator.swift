@@ -70,7 +70,7 @@ struct Coordinator {
         }
         if let account { try become(account) }
         let environment = buildEnvironment(account: account)
-        let workingDirectory = options.chroot ? "/" : (options.sandbox.isEmpty ? "/" : options.sandbox)
+        let workingDirectory = try enterWorkingDirectory(options.chroot ? "/" : (options.sandbox.isEmpty ? "/" : options.sandbox))
         let startTime = wallClock()
         let pid = try spawnCommand(outputs: outputs, environment: environment, directory: workingDirectory)
         outputs.closeChildEnds()

@@ -23,9 +23,12 @@ struct StrictConfigTests {
         let maxFailure = fixture.config(#"{"name": "t", "max_failure": 3, "processes": [{"name": "a", "cmdline": "true"}]}"#)
         Self.expectRefused(thermos("inspect", maxFailure), "\(maxFailure): max_failure: unknown field; did you mean max_failures?")
         let env = fixture.config("processes:\n  - name: a\n    cmdline: echo $X\n    env: {X: 1}\n", name: "env.yaml")
-        Self.expectRefused(
-            thermos("inspect", env),
-            "\(env): processes[0].env: unknown field; known fields: cmdline, name, resources, max_failures, daemon, ephemeral, min_duration, final, logger")
+        // `env` is one of our extensions now (issue 10); typos of the new keys get a did-you-mean.
+        #expect(thermos("inspect", env).status == 0)
+        let dependOn = fixture.config("processes:\n  - name: a\n    cmdline: echo\n    depend_on: {b: ready}\n", name: "depend.yaml")
+        Self.expectRefused(thermos("inspect", dependOn), "\(dependOn): processes[0].depend_on: unknown field; did you mean depends_on?")
+        let probe = fixture.config("processes:\n  - name: a\n    cmdline: echo\n    liveness: {tcp: '127.0.0.1:1', intervall_secs: 1}\n", name: "probe.yaml")
+        Self.expectRefused(thermos("inspect", probe), "\(probe): processes[0].liveness.intervall_secs: unknown field; did you mean interval_secs?")
         // Fields of the original's task JSON that Thermos ignores stay accepted.
         let accepted = fixture.config(#"{"name": "t", "user": "nobody", "resources": {"cpu": 1, "ram": 1, "disk": 1}, "processes": [{"name": "a", "cmdline": "true", "resources": {"cpu": 1, "ram": 1, "disk": 1, "gpu": 0}}]}"#, name: "accepted.json")
         #expect(thermos("inspect", accepted).status == 0)

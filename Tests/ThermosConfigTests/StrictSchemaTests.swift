@@ -95,7 +95,7 @@ import ThermosTestSupport
         // The loader's output is checked as strictly as YAML.
         #expect(Self.message {
             _ = try DSLResponse.templates(from: #"{"tasks": [{"name": "t", "processes": [], "extra": 1}], "job": null}"#, request: request, python: "py")
-        } == "conf/a.aurora: extra: unknown field; known fields: name, processes, constraints, resources, max_failures, max_concurrency, finalization_wait, user")
+        } == "conf/a.aurora: extra: unknown field; known fields: name, processes, constraints, resources, max_failures, max_concurrency, finalization_wait, user, health_check")
         #expect(request.argument == #"{"file": "/work/conf/a.aurora", "kind": "aurora", "bindings": [], "job": null}"#)
     }
 }

@@ -33,6 +33,22 @@ struct CoordinatorInvocationTests {
         }
     }
 
+    /// Our extensions: the process's `env` (in order, values with `=` and spaces) and `cwd`.
+    @Test func environmentAndWorkingDirectoryRoundTrip() throws {
+        var invocation = Self.sample()
+        invocation.environment = [("GREETING", "hello world"), ("EQUATION", "a=b=c"), ("EMPTY", ""), ("PATH", "/opt/bin")]
+        invocation.cwd = "work/dir with space"
+        let parsed = try CoordinatorInvocation(arguments: invocation.arguments)
+        #expect(parsed.environment.map(\.key) == ["GREETING", "EQUATION", "EMPTY", "PATH"])
+        #expect(parsed.environment.map(\.value) == ["hello world", "a=b=c", "", "/opt/bin"])
+        #expect(parsed.cwd == "work/dir with space")
+        #expect(parsed == invocation)
+        #expect(try CoordinatorInvocation(arguments: Self.sample().arguments).environment.isEmpty)
+        #expect(try CoordinatorInvocation(arguments: Self.sample().arguments).cwd == nil)
+        #expect(throws: CoordinatorInvocation.Error.self) { try CoordinatorInvocation(arguments: Self.sample().arguments + ["--env", "=x"]) }
+        #expect(throws: CoordinatorInvocation.Error.self) { try CoordinatorInvocation(arguments: Self.sample().arguments + ["--env"]) }
+    }
+
     @Test func theForkTimeSurvivesExactly() throws {
         for time in [1_764_000_000.000001, 0.1 + 0.2, 1e9 / 3] {
             var invocation = Self.sample()

@@ -40,6 +40,11 @@ struct SimulatedWorld {
     private(set) var log: [String] = []
     /// Answers to control clients, in order.
     private(set) var replies: [ControlResponse] = []
+    /// Answers probe attempts: (request, now) → result and how long the attempt takes; nil hangs.
+    var probeScript: ((ProbeRequest, Double) -> (passed: Bool, detail: String, after: Double)?)?
+    private(set) var probeStarts: [(attempt: ProbeAttempt, time: Double)] = []
+    private(set) var cancelledProbes: [ProbeAttempt] = []
+    private(set) var published: [ProbeReport] = []
     private(set) var peakConcurrency = 0
     /// Two coordinators of one process alive at once (a run started twice).
     private(set) var duplicateRuns = 0
@@ -196,6 +201,15 @@ struct SimulatedWorld {
                 log.append(line)
             case .reply(_, let response):
                 replies.append(response)
+            case .startProbe(let request):
+                probeStarts.append((request.attempt, clock))
+                if let answer = probeScript?(request, clock) {
+                    schedule(.observation(.probeFinished(request.attempt, passed: answer.passed, detail: answer.detail)), after: answer.after)
+                }
+            case .cancelProbe(let attempt):
+                cancelledProbes.append(attempt)
+            case .publishProbes(let report):
+                published.append(report)
             }
         }
     }

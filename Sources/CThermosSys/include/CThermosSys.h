@@ -37,6 +37,10 @@ int cthermos_epoll_create(void);
 int cthermos_epoll_add(int epfd, int fd, uint64_t token);
 /// Removes `fd`.
 int cthermos_epoll_remove(int epfd, int fd);
+/// Adds `fd` for writability (EPOLLOUT: a non-blocking connect finished), tagged with `token`.
+int cthermos_epoll_add_writable(int epfd, int fd, uint64_t token);
+/// Switches `fd` to readability (EPOLLIN | EPOLLRDHUP), keeping `token`.
+int cthermos_epoll_modify_readable(int epfd, int fd, uint64_t token);
 /// Waits up to `timeout_ms` (-1 = forever); stores up to `capacity` ready tokens; returns the count or -1.
 int cthermos_epoll_wait(int epfd, uint64_t *tokens, int capacity, int timeout_ms);
 

@@ -135,6 +135,12 @@ extension TaskPath {
         "\(root)/checkpoints/\(taskID)/runner"
     }
 
+    /// `<root>/checkpoints/<taskID>/probes.json`: the last probe results the runner publishes
+    /// (our extension; not part of Aurora's checkpoint, rewritten atomically by the runner).
+    public static func probeStatus(root: String, taskID: String) -> String {
+        "\(root)/checkpoints/\(taskID)/probes.json"
+    }
+
     /// `<root>/checkpoints/<taskID>/coordinator.<process>`.
     public static func processCheckpoint(root: String, taskID: String, process: String) -> String {
         "\(root)/checkpoints/\(taskID)/coordinator.\(process)"

@@ -30,6 +30,12 @@ extension ProcessConfig {
         ]
         if let resources { members["resources"] = resources.configValue }
         if let logger { members["logger"] = logger.configValue }
+        // Our extensions, only when given: a task without them writes Aurora's JSON unchanged.
+        if !env.isEmpty { members["env"] = .map(env.mapValues(ConfigValue.string)) }
+        if let cwd { members["cwd"] = .string(cwd) }
+        if let readiness { members["readiness"] = readiness.configValue }
+        if let liveness { members["liveness"] = liveness.configValue }
+        if !dependsOn.isEmpty { members["depends_on"] = .map(dependsOn.mapValues { .string($0.rawValue) }) }
         return .map(members)
     }
 }
@@ -47,6 +53,7 @@ extension TaskConfig {
         if let resources { members["resources"] = resources.configValue }
         members["constraints"] = .list(constraints.map { .map(["order": .list($0.order.map(ConfigValue.string))]) })
         if let user { members["user"] = .string(user) }
+        if let healthCheck { members["health_check"] = healthCheck.configValue }
         return .map(members)
     }
 

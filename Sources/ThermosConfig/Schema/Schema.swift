@@ -1,3 +1,5 @@
+public import OrderedCollections
+
 /// `Resources`: what a task or process asks for. Thermos itself does not enforce it.
 public struct Resources: Sendable, Hashable {
     /// Required.
@@ -85,6 +87,17 @@ public struct ProcessConfig: Sendable, Hashable {
     public var final: Bool
     /// Empty unless given.
     public var logger: LoggerConfig?
+    /// Our extension: environment variables set after the scrubbed environment and the
+    /// `.thermos_profile` rules (values templated like `cmdline`). Empty unless given.
+    public var env: OrderedDictionary<String, String> = [:]
+    /// Our extension: the working directory, relative to the sandbox and inside it. Nil: the sandbox.
+    public var cwd: String?
+    /// Our extension: passes once the process can serve (`depends_on: {this: ready}` waits for it).
+    public var readiness: ProbeConfig?
+    /// Our extension: `max_consecutive_failures` failures in a row end the run as FAILED.
+    public var liveness: ProbeConfig?
+    /// Our extension: what must hold of other processes before this one starts.
+    public var dependsOn: OrderedDictionary<String, DependencyCondition> = [:]
 
     public init(
         name: String, cmdline: String, resources: Resources? = nil, maxFailures: Int = 1, daemon: Bool = false,
@@ -120,6 +133,9 @@ public struct TaskConfig: Sendable, Hashable {
     public var finalizationWait: Int
     /// Empty unless given.
     public var user: String?
+    /// Our extension: a task-wide liveness check (an Aurora job's `health_check_config`): when it
+    /// fails `max_consecutive_failures` times in a row the task is killed and ends FAILED.
+    public var healthCheck: ProbeConfig?
 
     public init(
         name: String, processes: [ProcessConfig] = [], constraints: [Constraint] = [], resources: Resources? = nil,

@@ -21,7 +21,7 @@ enum TaskDecoder {
             }
             constraints.append(Constraint(order: order))
         }
-        return TaskConfig(
+        var task = TaskConfig(
             name: try string(try required(members, "name", of: .task, path: ""), "Task", "name", path: "name"),
             processes: processes,
             constraints: constraints,
@@ -30,12 +30,14 @@ enum TaskDecoder {
             maxConcurrency: try integer(members, "max_concurrency", of: .task, path: ""),
             finalizationWait: try integer(members, "finalization_wait", of: .task, path: ""),
             user: try members["user"].map { v throws(ConfigError) in try string(v, "Task", "user", path: "user") })
+        task.healthCheck = try members["health_check"].map { v throws(ConfigError) in try decodeProbe(v, path: "health_check") }
+        return task
     }
 
     static func decodeProcess(_ value: ConfigValue, path: String) throws(ConfigError) -> ProcessConfig {
         let members = try structMembers(value, kind: .process, path: path)
         let p = path + "."
-        return ProcessConfig(
+        var process = ProcessConfig(
             name: try string(try required(members, "name", of: .process, path: path), "Process", "name", path: p + "name"),
             cmdline: try string(try required(members, "cmdline", of: .process, path: path), "Process", "cmdline", path: p + "cmdline"),
             resources: try members["resources"].map { v throws(ConfigError) in try decodeResources(v, path: p + "resources") },
@@ -45,6 +47,8 @@ enum TaskDecoder {
             minDuration: try integer(members, "min_duration", of: .process, path: path),
             final: try boolean(members, "final", path: path),
             logger: try members["logger"].map { v throws(ConfigError) in try decodeLogger(v, path: p + "logger") })
+        try decodeExtensions(members, into: &process, path: path)
+        return process
     }
 
     static func decodeResources(_ value: ConfigValue, path: String) throws(ConfigError) -> Resources {
@@ -82,21 +86,21 @@ enum TaskDecoder {
 
     // MARK: - Field helpers
 
-    private static func structMembers(_ value: ConfigValue, kind: SchemaKind, path: String) throws(ConfigError) -> Members {
+    static func structMembers(_ value: ConfigValue, kind: SchemaKind, path: String) throws(ConfigError) -> Members {
         guard case .map(let members) = value else {
             throw ConfigError(.typecheck, "\(kind.name) expected an object, got \(describe(value))", field: path.isEmpty ? nil : path)
         }
         return members
     }
 
-    private static func required(_ members: Members, _ key: String, of kind: SchemaKind, path: String) throws(ConfigError) -> ConfigValue {
+    static func required(_ members: Members, _ key: String, of kind: SchemaKind, path: String) throws(ConfigError) -> ConfigValue {
         guard let value = members[key] else {
             throw ConfigError(.typecheck, "\(kind.name)[\(key)] is required.", field: join(path, key))
         }
         return value
     }
 
-    private static func list(_ value: ConfigValue?, path: String) throws(ConfigError) -> [ConfigValue]? {
+    static func list(_ value: ConfigValue?, path: String) throws(ConfigError) -> [ConfigValue]? {
         guard let value else { return nil }
         guard case .list(let items) = value else {
             throw ConfigError(.typecheck, "expected a list, got \(describe(value))", field: path)
@@ -104,7 +108,7 @@ enum TaskDecoder {
         return items
     }
 
-    private static func string(_ value: ConfigValue, _ owner: String, _ key: String, path: String) throws(ConfigError) -> String {
+    static func string(_ value: ConfigValue, _ owner: String, _ key: String, path: String) throws(ConfigError) -> String {
         switch value {
         case .string(let text): return text
         case .integer, .double: return value.interpolationText
@@ -113,7 +117,7 @@ enum TaskDecoder {
         }
     }
 
-    private static func integer(_ members: Members, _ key: String, of kind: SchemaKind, path: String) throws(ConfigError) -> Int {
+    static func integer(_ members: Members, _ key: String, of kind: SchemaKind, path: String) throws(ConfigError) -> Int {
         let value = try required(members, key, of: kind, path: path)
         let field = join(path, key)
         switch value {
@@ -128,7 +132,7 @@ enum TaskDecoder {
         }
     }
 
-    private static func float(_ value: ConfigValue, _ owner: String, _ key: String, path: String) throws(ConfigError) -> Double {
+    static func float(_ value: ConfigValue, _ owner: String, _ key: String, path: String) throws(ConfigError) -> Double {
         switch value {
         case .double(let number): return number
         case .integer(let number): return Double(number)
@@ -140,7 +144,7 @@ enum TaskDecoder {
         }
     }
 
-    private static func boolean(_ members: Members, _ key: String, path: String) throws(ConfigError) -> Bool {
+    static func boolean(_ members: Members, _ key: String, path: String) throws(ConfigError) -> Bool {
         let value = try required(members, key, of: .process, path: path)
         switch value {
         case .bool(let flag): return flag
@@ -158,7 +162,7 @@ enum TaskDecoder {
         }
     }
 
-    private static func join(_ path: String, _ key: String) -> String {
+    static func join(_ path: String, _ key: String) -> String {
         path.isEmpty ? key : "\(path).\(key)"
     }
 

@@ -3,7 +3,7 @@ import OrderedCollections
 /// The structs of the original schema, as seen by templating: which keys each has, their
 /// defaults, and which members are structs themselves.
 enum SchemaKind: Sendable {
-    case task, process, resources, constraint, logger, rotatePolicy
+    case task, process, resources, constraint, logger, rotatePolicy, probe
 
     var name: String {
         switch self {
@@ -13,18 +13,21 @@ enum SchemaKind: Sendable {
         case .constraint: "Constraint"
         case .logger: "Logger"
         case .rotatePolicy: "RotatePolicy"
+        case .probe: "Probe"
         }
     }
 
     /// Known keys, in the original's schema order.
     var keys: [String] {
         switch self {
-        case .task: ["name", "processes", "constraints", "resources", "max_failures", "max_concurrency", "finalization_wait", "user"]
-        case .process: ["cmdline", "name", "resources", "max_failures", "daemon", "ephemeral", "min_duration", "final", "logger"]
+        case .task: ["name", "processes", "constraints", "resources", "max_failures", "max_concurrency", "finalization_wait", "user", "health_check"]
+        case .process: ["cmdline", "name", "resources", "max_failures", "daemon", "ephemeral", "min_duration", "final", "logger",
+                       "env", "cwd", "readiness", "liveness", "depends_on"]
         case .resources: ["cpu", "ram", "disk", "gpu"]
         case .constraint: ["order"]
         case .logger: ["destination", "mode", "rotate"]
         case .rotatePolicy: ["log_size", "backups"]
+        case .probe: ["exec", "http", "tcp", "initial_delay_secs", "interval_secs", "timeout_secs", "max_consecutive_failures", "expect_body"]
         }
     }
 
@@ -41,6 +44,10 @@ enum SchemaKind: Sendable {
         case .constraint: [:]
         case .logger: ["destination": .string("file"), "mode": .string("standard")]
         case .rotatePolicy: ["log_size": .integer(100 * ByteUnit.mb), "backups": .integer(5)]
+        case .probe:
+            ["initial_delay_secs": .double(ProbeConfig.defaultInitialDelay), "interval_secs": .double(ProbeConfig.defaultInterval),
+             "timeout_secs": .double(ProbeConfig.defaultTimeout),
+             "max_consecutive_failures": .integer(Int64(ProbeConfig.defaultMaxConsecutiveFailures))]
         }
     }
 
@@ -52,6 +59,7 @@ enum SchemaKind: Sendable {
         case (.task, "resources"), (.process, "resources"): (.resources, false)
         case (.process, "logger"): (.logger, false)
         case (.logger, "rotate"): (.rotatePolicy, false)
+        case (.process, "readiness"), (.process, "liveness"), (.task, "health_check"): (.probe, false)
         default: nil
         }
     }

@@ -1,3 +1,4 @@
+import OrderedCollections
 /// Why a task's process ordering cannot be scheduled (the original's `InvalidSchedule`).
 public struct InvalidSchedule: Error, Sendable, Hashable, CustomStringConvertible {
     /// The original's message, e.g. `Cycles detected in the task schedule!`.
@@ -48,6 +49,20 @@ public struct ProcessDependencies: Sendable, Hashable {
                         "Non-ephemeral process \(nextName) may not depend upon ephemeral process \(previousName)")
                 }
                 prerequisites[nextName, default: []].insert(previousName)
+            }
+        }
+        // `depends_on: {other: completed}` (our extension) is an order of two, with its rules.
+        for process in task.processes where byName[process.name] != nil {
+            for (otherName, condition) in process.dependsOn where condition == .completed {
+                guard let other = byName[otherName] else { continue }
+                if other.daemon {
+                    throw InvalidSchedule("Process \(process.name) may not depend upon daemon process \(otherName)")
+                }
+                if !process.ephemeral && other.ephemeral {
+                    throw InvalidSchedule(
+                        "Non-ephemeral process \(process.name) may not depend upon ephemeral process \(otherName)")
+                }
+                prerequisites[process.name, default: []].insert(otherName)
             }
         }
         return ProcessDependencies(prerequisites: prerequisites)

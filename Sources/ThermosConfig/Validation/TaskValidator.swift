@@ -41,6 +41,11 @@ public enum TaskValidator {
             throw invalid("Task has invalid process: Invalid process name: \(process.name)", field: "processes[\(index)].name")
         }
         try checkShape(task, invalid: invalid)
+        do {
+            try ExtensionRules.check(task)
+        } catch {
+            throw invalid(error.message, field: error.field)
+        }
         for final in [false, true] {
             do {
                 let dependencies = try ProcessDependencies.extract(from: task) { $0.final == final }

@@ -37,6 +37,12 @@ public enum RunnerAction: Sendable, Hashable {
     case log(String)
     /// Answer a control-socket client (and close its connection).
     case reply(client: Int32, ControlResponse)
+    /// Run one probe attempt; report its end with `RunnerObservation.probeFinished`.
+    case startProbe(ProbeRequest)
+    /// Stop a probe attempt (timed out, or its run ended): kill its process group or close its socket.
+    case cancelProbe(ProbeAttempt)
+    /// Rewrite the published probe results (`checkpoints/<id>/probes.json`).
+    case publishProbes(ProbeReport)
 }
 
 /// The two signals the runner sends on its own decisions.
@@ -86,4 +92,6 @@ public enum RunnerObservation: Sendable, Hashable {
     case scanned(ScanPurpose, [String: ProcessScan])
     /// A request read from the control socket; answer it with `RunnerAction.reply(client:…)`.
     case controlRequested(ControlRequest, client: Int32)
+    /// A probe attempt ended (exit 0, 2xx, connected = passed); `detail` says what was seen.
+    case probeFinished(ProbeAttempt, passed: Bool, detail: String)
 }

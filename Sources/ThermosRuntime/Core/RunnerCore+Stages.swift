@@ -10,8 +10,8 @@ extension RunnerCore {
     ///   a requested scan wants a new step at once; nil once terminal).
     public mutating func step(now: Double) throws(RunnerError) -> (actions: [RunnerAction], wakeAt: Double?) {
         guard !isTerminal else { return ([], nil) }
+        var actions = try probeStep(now: now)
         let stage = taskState
-        var actions: [RunnerAction] = []
         let wait: Double?
         switch stage {
         case .active: wait = try activeStage(now: now, actions: &actions)
@@ -25,7 +25,7 @@ extension RunnerCore {
             actions += try setTaskStatus(transition(from: stage, now: now), now: now)
             return (actions, isTerminal ? nil : now)
         }
-        return (actions, now + max(0, wait))
+        return (actions, min(now + max(0, wait), probeWakeAt() ?? .infinity))
     }
 
     /// Folds in what the shell saw.
@@ -44,6 +44,8 @@ extension RunnerCore {
         case .launchFailed(let process, let reason):
             launching.remove(process)
             return [.log("Failed to fork Process(\(process)): \(reason)")] + (try setProcessStatus(process, .failed, now: now))
+        case .probeFinished(let attempt, let passed, let detail):
+            return try probeFinished(attempt, passed: passed, detail: detail, now: now)
         case .scanned(.liveness, let scans):
             cleaningScanFoundAlive = scans.values.contains { $0.isAlive }
             return []
@@ -101,7 +103,7 @@ extension RunnerCore {
             actions.append(.log("Regular plan complete."))
             return nil
         }
-        if !isHealthy() {
+        if !isHealthy() || gatesBlockForGood(regularPlan, actions: &actions) {
             actions.append(.log("Regular plan unhealthy!"))
             return nil
         }
@@ -124,7 +126,7 @@ extension RunnerCore {
 
     private mutating func finalizingStage(now: Double, actions: inout [RunnerAction]) throws(RunnerError) -> Double? {
         actions += try runPlan(.finalizing, now: now)
-        if finalizingPlan.isDeadlocked {
+        if finalizingPlan.isDeadlocked || gatesBlockForGood(finalizingPlan, actions: &actions) {
             actions.append(.log("Finalizing plan deadlocked."))
             return nil
         }
@@ -153,7 +155,10 @@ extension RunnerCore {
             actions += try setProcessStatus(name, .lost, now: now)
         }
         let plan = kind == .regular ? regularPlan : finalizingPlan
-        var runnable = plan.runnableAt(now).subtracting(launching).subtracting(stopped).sorted(by: byTaskOrder)
+        var runnable: [String] = []
+        for name in plan.runnableAt(now).subtracting(launching).subtracting(stopped).sorted(by: byTaskOrder) where passesStartGates(name, actions: &actions) {
+            runnable.append(name)
+        }
         let limit = configuration.task.maxConcurrency
         if limit > 0 { runnable = Array(runnable.prefix(max(limit - plan.running.count - launching.count, 0))) }
         for name in runnable {
@@ -187,13 +192,15 @@ extension RunnerCore {
         else { throw RunnerError(.internalError, "FATAL: no WAITING run to launch for process \(name)") }
         let run = runNumber(name)
         launching.insert(name)
-        let request = CoordinatorLaunch(
+        var request = CoordinatorLaunch(
             process: name, cmdline: process.cmdline, seq: seq + 1, run: run,
             checkpointPath: configuration.coordinatorCheckpoint(name),
             logDirectory: "\(configuration.logDir)/\(name)/\(run)", sandbox: configuration.sandbox,
             user: configuration.user == identity.userName ? nil : configuration.user, chroot: configuration.chroot,
             preserveEnvironment: configuration.preserveEnvironment, logging: configuration.logging(for: process),
             fsync: configuration.fsync)
+        request.environment = process.env.map { ($0.key, $0.value) }
+        request.cwd = process.cwd
         return [.log("Forking Process(\(name))"), .launch(request)]
     }
 }

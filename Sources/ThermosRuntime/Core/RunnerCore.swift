@@ -55,6 +55,10 @@ public struct RunnerCore: Sendable {
     /// Why a kill began, for the closing line (not recorded).
     var killReason: String?
     let processOrder: [String: Int]
+    /// Probe schedules and results, readiness seen (`RunnerCore+Probes.swift`).
+    var probes = ProbeBook()
+    /// The `started`/`ready` entries of `depends_on`.
+    let startGates: StartGates
 
     /// A core with nothing applied yet.
     /// - Throws: `RunnerError` `.invalidTask` for an invalid schedule.
@@ -68,6 +72,7 @@ public struct RunnerCore: Sendable {
         } catch {
             throw RunnerError(.invalidTask, "Invalid task: Task has invalid plan: \(error)", cause: error)
         }
+        startGates = StartGates(task: task)
         processOrder = Dictionary(uniqueKeysWithValues: task.processes.enumerated().map { ($0.element.name, $0.offset) })
     }
 
@@ -217,7 +222,7 @@ public struct RunnerCore: Sendable {
     /// Not deadlocked and under the task's `max_failures` (regular plan only).
     func isHealthy() -> Bool {
         let maxFailures = configuration.task.maxFailures
-        return !regularPlan.isDeadlocked && (maxFailures == 0 || regularPlan.failed.count < maxFailures)
+        return !regularPlan.isDeadlocked && !probes.gateDeadlock && (maxFailures == 0 || regularPlan.failed.count < maxFailures)
     }
 
     func terminalState() -> TaskState {

@@ -23,7 +23,9 @@ extension LinuxRunnerPlatform {
 
     /// The events of an epoll token of the control socket; nil for any other token.
     func controlEvents(for token: UInt64) -> [RunnerEvent]? {
-        guard token == Self.controlListenerToken || token >= Self.controlConnectionBase else { return nil }
+        // Connection tokens are `1 << 33 + fd` (fd < 2^31): below the probes' `1 << 40` range.
+        guard token == Self.controlListenerToken || (Self.controlConnectionBase..<Self.controlConnectionBase + (1 << 32)).contains(token)
+        else { return nil }
         guard let server = controlServer else { return [] }
         if token == Self.controlListenerToken {
             server.acceptAll(now: now())

@@ -98,6 +98,8 @@ extension LinuxRunnerPlatform {
         invocation.rotateSize = request.logging.rotateSize
         invocation.rotateBackups = request.logging.rotateBackups
         invocation.fsync = request.fsync
+        invocation.environment = request.environment
+        invocation.cwd = request.cwd
         if let (name, home) = Self.runnerAccount {
             invocation.runnerUser = name
             invocation.runnerHome = home

@@ -69,3 +69,14 @@ extension LinuxRunnerPlatform {
         return entry
     }
 }
+
+// Probes run in the event loop (`LinuxProbeRunner`).
+extension LinuxRunnerPlatform {
+    public func startProbe(_ request: ProbeRequest) -> (passed: Bool, detail: String)? {
+        probeRunner.start(request)
+    }
+
+    public func cancelProbe(_ attempt: ProbeAttempt) {
+        probeRunner.cancel(attempt)
+    }
+}

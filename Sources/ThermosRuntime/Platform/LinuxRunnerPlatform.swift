@@ -33,6 +33,8 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
     var exitedUnwatched: [Int32] = []
     /// The task's control socket while the runner holds the task (`thermos restart|stop|start`).
     var controlServer: ControlServer?
+    /// Probe attempts in flight (their fds are in the epoll set under tokens of their own).
+    lazy var probeRunner = LinuxProbeRunner(epoll: epoll)
     public let coordinatorPath: String
     public let runnerPid: Int32 = getpid()
     public let runnerUid: Int32 = Int32(bitPattern: getuid())
@@ -153,6 +155,8 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
             case Self.inotifyToken:
                 streamChanges.absorb(inotify.drainWatches())
                 events.append(.streamChanged)
+            case let probe where probeRunner.owns(probe):
+                if let event = probeRunner.handle(probe) { events.append(event) }
             default:
                 let fd = Int32(token - Self.pidfdBase)
                 if let pid = pidfds.removeValue(forKey: fd) {
@@ -191,6 +195,10 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
     /// checkpoints, so they are not needed.
     func reapChildren() {
         var status: Int32 = 0
-        while waitpid(-1, &status, WNOHANG) > 0 {}
+        while true {
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid <= 0 { break }
+            probeRunner.reapedChild(pid, status: status)
+        }
     }
 }

@@ -64,6 +64,11 @@ public protocol RunnerPlatform: AnyObject {
     func reply(client: Int32, _ response: ControlResponse)
     /// Stops listening and removes the socket.
     func closeControlSocket()
+    /// Starts a probe attempt; its end arrives as `RunnerEvent.probeFinished`, or is returned
+    /// at once when it ended without waiting (e.g. connection refused).
+    func startProbe(_ request: ProbeRequest) -> (passed: Bool, detail: String)?
+    /// Stops a probe attempt; its result is not reported.
+    func cancelProbe(_ attempt: ProbeAttempt)
 }
 
 extension RunnerPlatform {
@@ -82,6 +87,11 @@ extension RunnerPlatform {
     public func reachCrashPoint(_ point: CrashPoint, process: String) {
         point.reach(process: process)
     }
+
+    /// A platform that runs no probes (the test fakes): attempts never report and the core
+    /// cuts them at their timeout.
+    public func startProbe(_ request: ProbeRequest) -> (passed: Bool, detail: String)? { nil }
+    public func cancelProbe(_ attempt: ProbeAttempt) {}
 
     public func killRunner(pid: Int32) throws(RunnerError) {
         guard Glibc.kill(pid, SIGKILL) == 0 || errno == ESRCH else {
@@ -110,6 +120,8 @@ public enum RunnerEvent: Sendable, Hashable {
     case timeout
     /// A request read from the control socket, from connection `client`.
     case controlRequest(ControlRequest, client: Int32)
+    /// A probe attempt ended.
+    case probeFinished(ProbeAttempt, passed: Bool, detail: String)
 }
 
 /// Who launched a task's processes, for pid validation (header `uid`/`user`).
@@ -172,6 +184,22 @@ public struct CoordinatorLaunch: Sendable, Hashable {
     public var preserveEnvironment: Bool
     public var logging: ProcessLogging
     public var fsync: SyncPolicy
+    /// Our extensions: the process's `env` and `cwd`.
+    public var environment: [(key: String, value: String)] = []
+    public var cwd: String?
+
+    public static func == (lhs: CoordinatorLaunch, rhs: CoordinatorLaunch) -> Bool {
+        lhs.process == rhs.process && lhs.cmdline == rhs.cmdline && lhs.seq == rhs.seq && lhs.run == rhs.run
+            && lhs.checkpointPath == rhs.checkpointPath && lhs.logDirectory == rhs.logDirectory && lhs.sandbox == rhs.sandbox
+            && lhs.user == rhs.user && lhs.chroot == rhs.chroot && lhs.preserveEnvironment == rhs.preserveEnvironment
+            && lhs.logging == rhs.logging && lhs.fsync == rhs.fsync && lhs.cwd == rhs.cwd
+            && lhs.environment.map(\.key) == rhs.environment.map(\.key) && lhs.environment.map(\.value) == rhs.environment.map(\.value)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(process)
+        hasher.combine(seq)
+    }
 }
 
 extension CoordinatorInvocation.Destination {

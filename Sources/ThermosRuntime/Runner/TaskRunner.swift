@@ -149,6 +149,8 @@ public final class TaskRunner {
                     // Decide on the latest state: fold in what coordinators wrote meanwhile first.
                     try settle()
                     try perform(core.observe(.controlRequested(request, client: client), now: platform.now()))
+                case .probeFinished(let attempt, let passed, let detail):
+                    try perform(core.observe(.probeFinished(attempt, passed: passed, detail: detail), now: platform.now()))
                 case .streamChanged, .timeout: break
                 }
             }
@@ -246,6 +248,14 @@ public final class TaskRunner {
             logger.info("\(line)")
         case .reply(let client, let response):
             platform.reply(client: client, response)
+        case .startProbe(let request):
+            if let (passed, detail) = platform.startProbe(request) {
+                try perform(core.observe(.probeFinished(request.attempt, passed: passed, detail: detail), now: platform.now()))
+            }
+        case .cancelProbe(let attempt):
+            platform.cancelProbe(attempt)
+        case .publishProbes(let report):
+            ProbeStatusFile.write(report, to: ProbeStatusFile.path(root: configuration.root, taskID: configuration.taskID), logger: logger)
         }
     }
 

@@ -76,7 +76,16 @@ struct StatusCommand: ParsableCommand {
         let path = TaskPath.runnerCheckpoint(root: root, taskID: taskID)
         do {
             let state = try RunnerState.replaying(path: path).state
-            return TaskReport(state: state, taskID: taskID, root: root, owner: ownerName(of: path))
+            var report = TaskReport(state: state, taskID: taskID, root: root, owner: ownerName(of: path))
+            if let probes = ProbeStatusDocument.load(root: root, taskID: taskID) {
+                for index in report.processes.indices {
+                    let entry = probes.processes[report.processes[index].name]
+                    report.processes[index].ready = entry?.ready
+                    report.processes[index].probes = entry
+                }
+                report.health = probes.health
+            }
+            return report
         } catch {
             var report = TaskReport(state: RunnerState(), taskID: taskID, root: root, owner: ownerName(of: path))
             report.error = error.description
@@ -95,6 +104,12 @@ struct StatusCommand: ParsableCommand {
         let taskState = state.taskState?.name ?? "None"
         let start = header.launchTimeMs.map { TimeFormat.asctime(milliseconds: $0) } ?? "None"
         var lines = [first + "  state: \(taskState.padded(to: 8)) start: \(start.padded(to: 25))"]
+        if let probes = ProbeStatusDocument.load(root: root, taskID: taskID) {
+            for name in state.processes.keys {
+                if let summary = probes.summary(of: name) { lines.append("    \(name): \(summary)") }
+            }
+            if let health = probes.health { lines.append("    task: \(ProbeStatusDocument.describe("health check", health))") }
+        }
         if verbosity >= 2 {
             let ports = header.ports.flatMap { $0.isEmpty ? nil : CheckpointFormat.ports(header, separator: " -> ") } ?? "None"
             lines.append("    user: \(header.user ?? "None") ports: \(ports)")

@@ -39,6 +39,9 @@ struct TaskReport: Codable, Equatable {
     struct Process: Codable, Equatable {
         var name: String
         var runs: [RunReport]
+        /// Our extension: readiness (processes with a readiness probe) and the last probe results.
+        var ready: Bool?
+        var probes: ProbeStatusDocument.Process?
     }
 
     var task_id: String?
@@ -54,6 +57,8 @@ struct TaskReport: Codable, Equatable {
     var ports: [String: Int64]
     var statuses: [Status]
     var processes: [Process]
+    /// Our extension: the task's health check (an Aurora job's `health_check_config`).
+    var health: ProbeStatusDocument.Outcome?
     var error: String?
     /// `status --json`, active tasks: whether a live runner holds the task (false: resume it
     /// with `thermos run` and the same task id).
