@@ -37,7 +37,7 @@ struct ConsoleAndLogsTests {
     @Test func consolePrintsWhileTheTaskRuns() async {
         let fixture = RunnerFixture()
         defer { fixture.remove() }
-        let config = fixture.config(#"{"name": "live", "processes": [{"name": "p", "cmdline": "echo ready; exec sleep 60"}]}"#)
+        let config = fixture.config(#"{"name": "live", "processes": [{"name": "p", "cmdline": "echo ready; exec sleep 600"}]}"#)
         let runner = fixture.start(config, taskID: "live", ["--console"])
         #expect(await eventuallyAsync(timeout: 120) { runner.stdout.contains("p | ready\n") }, "\(runner.stderr)")
         #expect(fixture.state("live").taskState == .active)

@@ -69,7 +69,7 @@ struct NewUserTests {
     @Test func statusSaysWhenTheRunnerOfAnActiveTaskIsGone() async throws {
         let fixture = RunnerFixture()
         defer { fixture.remove() }
-        let config = fixture.config(#"{"name": "orphan", "processes": [{"name": "p", "cmdline": "exec sleep 60"}]}"#)
+        let config = fixture.config(#"{"name": "orphan", "processes": [{"name": "p", "cmdline": "exec sleep 600"}]}"#)
         let runner = fixture.start(config, taskID: "orphan")
         #expect(
             await eventuallyAsync(timeout: 120) { fixture.runs("orphan", "p").first?.state == .running },
