@@ -114,7 +114,8 @@ struct DSLExtensionTests {
     @Test func anAuroraServiceWhoseHealthEndpointStopsAnsweringOkFailsTheTask() {
         let fixture = RunnerFixture()
         defer { fixture.remove() }
-        // Answers ok to its first three health checks, then 'sick'; counts the requests it saw.
+        // Answers ok to its first three health checks, then 'sick'; counts the requests it saw. The check
+        // starts 2 s in, so that a python3 slow to start on a loaded machine is listening by then.
         let server = fixture.config("""
             import http.server, signal, sys
             signal.alarm(30)  # without a health check the task would end here (killed), not FAILED by it
@@ -132,7 +133,7 @@ struct DSLExtensionTests {
             serve = Process(name = 'serve', cmdline = 'exec python3 \(server) {{thermos.ports[health]}}')
             jobs = [Service(cluster = 'c', role = 'r', environment = 'prod', name = 'svc',
                             task = Task(name = 'svc', processes = [serve], resources = Resources(cpu = 1, ram = 64*MB, disk = 64*MB)),
-                            health_check_config = HealthCheckConfig(initial_interval_secs = 0.5, interval_secs = 0.2,
+                            health_check_config = HealthCheckConfig(initial_interval_secs = 2, interval_secs = 0.2,
                                                                     max_consecutive_failures = 1))]
             """, name: "svc.aurora")
         let result = thermosDSL(
