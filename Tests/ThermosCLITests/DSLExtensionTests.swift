@@ -5,7 +5,9 @@ import ThermosTestSupport
 /// Our schema extensions (env, cwd, probes, depends_on, health_check) in `.thermos`/`.aurora`
 /// files, and an `.aurora` job's `health_check_config` rendered as the task's `health_check`,
 /// through the real binary and the embedded Python loader.
-@Suite(.enabled(if: DSLTestPython.hasPython3), .timeLimit(.minutes(5)))
+/// Serialized: its tests block a cooperative thread while the binary runs, and on 2 cores three
+/// at once starve the async tests of other suites.
+@Suite(.enabled(if: DSLTestPython.hasPython3), .serialized, .timeLimit(.minutes(5)))
 struct DSLExtensionTests {
     @Test func aThermosFileCarriesEnvCwdProbesDependsOnAndHealthCheck() {
         let directory = TemporaryDirectory(prefix: "thermos-dslx")
