@@ -113,7 +113,7 @@ struct DSLExtensionTests {
         #expect(bad.stderr.split(separator: "\n").count == 1)
     }
 
-    @Test func anAuroraServiceWhoseHealthEndpointStopsAnsweringOkFailsTheTask() {
+    @Test func anAuroraServiceWhoseHealthEndpointStopsAnsweringOkFailsTheTask() async {
         let fixture = RunnerFixture()
         defer { fixture.remove() }
         // Answers ok to its first three health checks, then 'sick'; counts the requests it saw. The check
@@ -138,9 +138,10 @@ struct DSLExtensionTests {
                             health_check_config = HealthCheckConfig(initial_interval_secs = 2, interval_secs = 0.2,
                                                                     max_consecutive_failures = 1))]
             """, name: "svc.aurora")
-        let result = thermosDSL(
-            ["run", "--root", fixture.root, "--sandbox", fixture.sandbox, "--task-id", "aurora-health", "-P", "health:0", config])
-        #expect(result.status == 1, "\(result.stderr)")
+        // In the background, awaited: a blocking wait would hold a cooperative thread for seconds.
+        let result = fixture.start(
+            config, taskID: "aurora-health", ["-P", "health:0"], environment: DSLTestPython.environment(["PATH": "/usr/bin:/bin", "HOME": "/tmp"]))
+        #expect(await result.waitAsync() == 1, "\(result.stderr)")
         #expect(fixture.taskStates("aurora-health").last == .failed)
         #expect(result.stderr.contains("Failed health check!"), "\(result.stderr)")
         // It passed three times, then failed twice in a row (Aurora's 1 + 1), and no more.
