@@ -219,8 +219,52 @@ def load_aurora(request, namespace):
   task = job.bind(standard)
   for binding in bindings_of(request):
     task = task.bind(binding)
-  task = port_aliases(task, task.task())
-  return {'tasks': [rendered(task)], 'job': key}
+  out = rendered(port_aliases(task, task.task()))
+  check = aurora_health_check(task, out, key, path)
+  if check is not None:
+    out = rendered(port_aliases(task, task.task()(health_check=check)))
+  return {'tasks': [out], 'job': key}
+
+
+def uses_health_port(job, rendered_task):
+  """Aurora's executor health-checked only when a `health` port was in the task's portmap: the
+  task refers to {{thermos.ports[health]}} or the job's announcer maps a health alias."""
+  if job.announce() is not Empty:
+    portmap, _ = job.announce().portmap().interpolate()
+    if 'health' in plain(portmap.get()):
+      return True
+  return 'thermos.ports[health]' in json.dumps(rendered_task)
+
+
+def aurora_health_check(job, rendered_task, key, path):
+  """The job's health_check_config as our task-level health_check Probe, as Aurora's executor
+  ran it: GET http://localhost:{health port}{endpoint} expecting the body (or a shell command),
+  first after initial_interval_secs, every interval_secs. Aurora fails after MORE than
+  max_consecutive_failures failures, we fail at that many in a row: hence + 1."""
+  if rendered_task.get('health_check') is not None:
+    return None  # the task's own health_check wins
+  config, _ = job.health_check_config().interpolate()
+  data = plain(config.get())
+  checker = data.get('health_checker') or {}
+  timing = {'initial_delay_secs': float(data['initial_interval_secs']), 'interval_secs': float(data['interval_secs']),
+            'timeout_secs': float(data['timeout_secs']),
+            'max_consecutive_failures': int(data['max_consecutive_failures']) + 1}
+  if checker.get('shell') is not None:
+    return Probe(exec=checker['shell']['shell_command'], **timing)
+  if not uses_health_port(job, rendered_task):
+    return None  # Aurora skipped the check: no health port
+  http = checker.get('http') or {}
+  endpoint = http.get('endpoint', '/health')
+  if not endpoint.startswith('/'):
+    endpoint = '/' + endpoint
+  probe = Probe(http='http://localhost:{{thermos.ports[health]}}' + endpoint, **timing)
+  code = int(http.get('expected_response_code', 0))
+  if code == 0:
+    return probe(expect_body=http.get('expected_response', 'ok'))
+  if 200 <= code <= 299:
+    return probe  # a 2xx answer passes
+  raise LoadError('job %s: health_check_config expected_response_code %d cannot be checked (a health check passes on a '
+                  '2xx answer); use 0 with expected_response, or a code from 200 to 299' % (key, code), file=path)
 
 
 def main():

@@ -23,6 +23,14 @@ public struct ProbeConfig: Sendable, Hashable {
         /// The request target, `/` at least.
         public var path: String
 
+        /// A URL still holding `{{…}}` references, for display only (`inspect`): no host or port.
+        init(unresolvedURL: String) {
+            url = unresolvedURL
+            host = ""
+            port = 0
+            path = "/"
+        }
+
         /// Parses `http://host[:port][/path]`; nil when it is not such a URL.
         public init?(url: String) {
             guard url.hasPrefix("http://") else { return nil }
@@ -99,6 +107,7 @@ public struct ProbeConfig: Sendable, Hashable {
         switch check {
         case .exec(let command): ("exec", command)
         case .http(let target): ("http", target.url)
+        case .tcp(let host, 0): ("tcp", host)  // an unresolved HOST:PORT shown by inspect
         case .tcp(let host, let port): ("tcp", host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
         }
     }

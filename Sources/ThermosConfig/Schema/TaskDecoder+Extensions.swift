@@ -34,6 +34,11 @@ extension TaskDecoder {
         }
     }
 
+    /// True while `inspect` decodes a task whose `{{thermos.ports[...]}}` stay as text: an `http`
+    /// or `tcp` probe target holding such a reference is then kept as written (TaskValidator has
+    /// already checked it with every port bound). A task that runs never has references left.
+    @TaskLocal static var keepingUnresolvedProbeTargets = false
+
     /// A probe: exactly one of `exec`, `http`, `tcp`, and its timing.
     static func decodeProbe(_ value: ConfigValue, path: String) throws(ConfigError) -> ProbeConfig {
         let members = try structMembers(value, kind: .probe, path: path)
@@ -53,6 +58,10 @@ extension TaskDecoder {
                 throw ConfigError(.typecheck, "Probe[exec] is empty; give a shell command (exit 0 passes)", field: "\(path).exec")
             }
             check = .exec(text)
+        case "http" where keepingUnresolvedProbeTargets && text.contains("{{"):
+            check = .http(ProbeConfig.HTTPTarget(unresolvedURL: text))
+        case "tcp" where keepingUnresolvedProbeTargets && text.contains("{{"):
+            check = .tcp(host: text, port: 0)
         case "http":
             guard let target = ProbeConfig.HTTPTarget(url: text) else {
                 throw ConfigError(

@@ -141,8 +141,11 @@ public struct TaskTemplate: Sendable, Hashable {
                 "Failed to interpolate task, missing: \(unbound.map { "{{\($0)}}" }.joined(separator: ", "))",
                 file: source)
         }
+        let decoded = TaskDecoder.$keepingUnresolvedProbeTargets.withValue(allowUnbound) {
+            Result { () throws(ConfigError) in try TaskDecoder.decodeTask(resolved) }
+        }
         do {
-            return try TaskDecoder.decodeTask(resolved)
+            return try decoded.get()
         } catch {
             throw error.inFile(source)
         }

@@ -201,7 +201,7 @@ Service = Job(service=True)
 
 SCHEMA_NAMES = [
   'BYTES', 'KB', 'MB', 'GB', 'TB', 'ThermosContext', 'Resources', 'Constraint', 'RotatePolicy',
-  'LoggerDestination', 'LoggerMode', 'Logger', 'Process', 'Task', 'Units', 'Processes', 'Tasks',
+  'LoggerDestination', 'LoggerMode', 'Logger', 'Probe', 'Process', 'Task', 'Units', 'Processes', 'Tasks',
   'Options', 'SimpleTask', 'SequentialTask', 'python_options', 'java_options', 'combine_tasks',
   'concat_tasks', 'order',
 ]

@@ -41,6 +41,19 @@ class Logger(Struct):
   rotate = RotatePolicy
 
 
+# Ours (not Aurora's): a readiness/liveness probe or the task's health check. Exactly one of
+# exec, http, tcp; unset keys stay out of the task JSON, where the runner's defaults apply.
+class Probe(Struct):
+  exec = String
+  http = String
+  tcp = String
+  initial_delay_secs = Float
+  interval_secs = Float
+  timeout_secs = Float
+  max_consecutive_failures = Integer
+  expect_body = String
+
+
 class Process(Struct):
   cmdline = Required(String)
   name = Required(String)
@@ -51,6 +64,11 @@ class Process(Struct):
   min_duration = Default(Integer, 5)
   final = Default(Boolean, False)
   logger = Logger
+  env = Map(String, String)      # ours
+  cwd = String                   # ours
+  readiness = Probe              # ours
+  liveness = Probe               # ours
+  depends_on = Map(String, String)  # ours: started | ready | completed
 
 
 class Task(Struct):
@@ -62,6 +80,7 @@ class Task(Struct):
   max_concurrency = Default(Integer, 0)
   finalization_wait = Default(Integer, 30)
   user = String
+  health_check = Probe           # ours
 
 
 # --- Helpers (reference 5.4). Where the original used set(), first-seen order is kept. --------
