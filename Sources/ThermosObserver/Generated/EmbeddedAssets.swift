@@ -67,6 +67,7 @@ caption{text-align:left;font-weight:bold;padding:4px 0}.muted{color:#999}.error{
 .state-RUNNING,.state-ACTIVE{background:#2a7ae2}.state-SUCCESS{background:#2e9e44}.state-FAILED{background:#d33}
 .state-KILLED{background:#e08a00}.state-LOST{background:#8e44ad}.state-WAITING,.state-FORKED{background:#7f8c8d}
 .state-CLEANING,.state-FINALIZING{background:#16a085}.ago{color:#777;font-size:12px}
+.state-STOPPED{background:#555}.probes{font-size:12px}
 .scroll{overflow-x:auto}
 .panels{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
 .spark figure{margin:0}.spark figcaption{font-size:11px;color:#777}.spark svg{vertical-align:middle;display:block}
