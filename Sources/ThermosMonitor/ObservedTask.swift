@@ -73,6 +73,12 @@ public final class ObservedTask: Sendable {
         return monitor.state
     }
 
+    /// Processes kept down by `thermos stop` (replayed with `state`).
+    public var stoppedProcesses: Set<String> {
+        _ = state
+        return monitor.stoppedProcesses
+    }
+
     /// `tasks/active/<id>` if it exists, else `tasks/finished/<id>`.
     public var taskFile: String {
         let active = TaskPath.taskFile(root: root, taskID: taskID, state: .active)

@@ -16,6 +16,7 @@ public final class TaskMonitor: Sendable {
     private struct Tail {
         var tailer: CheckpointTailer
         var state = RunnerState()
+        var stopped = StoppedProcesses()
         var corruption: CheckpointError?
         var recordsRead = 0
     }
@@ -52,6 +53,7 @@ public final class TaskMonitor: Sendable {
             for record in records {
                 do {
                     try dispatcher.dispatch(&tail.state, record)
+                    tail.stopped.apply(record)
                     applied += 1
                 } catch let error as CheckpointError {
                     tail.corruption = error
@@ -68,6 +70,9 @@ public final class TaskMonitor: Sendable {
 
     /// A copy of the replayed state (call `refresh()` first for the newest).
     public var state: RunnerState { tail.withLock { $0.state } }
+
+    /// Processes kept down by `thermos stop` as of the records applied so far.
+    public var stoppedProcesses: Set<String> { tail.withLock { $0.stopped.names } }
 
     /// Why the stream stopped being read, if it is corrupt.
     public var corruption: CheckpointError? { tail.withLock { $0.corruption } }

@@ -15,12 +15,21 @@ public final class ObserverMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     public let factory: PrometheusMetricsFactory
 
-    /// The gauges of one active task.
+    /// The gauges of one active task; `probes` are keyed by `ProbeGauge` (process readiness and
+    /// each probe's failures in a row), created when probes.json first names them.
     struct TaskGauges {
         var cpu, rss, disk, processes: CoreMetrics.Gauge
+        var probes: [ProbeGauge: CoreMetrics.Gauge] = [:]
         func destroy() {
-            for gauge in [cpu, rss, disk, processes] { gauge.destroy() }
+            for gauge in [cpu, rss, disk, processes] + Array(probes.values) { gauge.destroy() }
         }
+    }
+
+    /// One probe gauge of a task: `thermos_process_ready` (probe nil) or
+    /// `thermos_process_probe_failures` of the readiness/liveness probe of a process.
+    struct ProbeGauge: Hashable {
+        var process: String
+        var probe: String?
     }
 
     private let taskGauges = Mutex<[String: TaskGauges]>([:])
@@ -52,6 +61,7 @@ public final class ObserverMetrics: Sendable {
     /// finished ones lose theirs, every one is set from its latest sample.
     public func update(observer: TaskObserver) {
         let active = observer.tasks(.active)
+        let files = TaskFiles(observer: observer)
         taskGauges.withLock { gauges in
             var seen = Set<String>()
             for entry in active {
@@ -72,12 +82,41 @@ public final class ObserverMetrics: Sendable {
                 task.rss.record(sample.process.rss)
                 task.disk.record(sample.disk)
                 task.processes.record(sample.processCount)
+                gauges[id]?.probes = probeGauges(task.probes, id: id, document: files.probes(id))
             }
             for (id, task) in gauges where !seen.contains(id) {
                 task.destroy()
                 gauges[id] = nil
             }
         }
+    }
+
+    /// Sets the probe gauges of a task from its probes.json (none without one): gauges of
+    /// processes or probes no longer in the document are destroyed.
+    private func probeGauges(
+        _ existing: [ProbeGauge: CoreMetrics.Gauge], id: String, document: ProbeStatusDocument?
+    ) -> [ProbeGauge: CoreMetrics.Gauge] {
+        var values: [ProbeGauge: Int] = [:]
+        for (process, entry) in document?.processes ?? [:] {
+            if let ready = entry.ready { values[ProbeGauge(process: process, probe: nil)] = ready ? 1 : 0 }
+            if let readiness = entry.readiness { values[ProbeGauge(process: process, probe: "readiness")] = readiness.consecutive_failures }
+            if let liveness = entry.liveness { values[ProbeGauge(process: process, probe: "liveness")] = liveness.consecutive_failures }
+        }
+        var kept: [ProbeGauge: CoreMetrics.Gauge] = [:]
+        for (key, value) in values {
+            let gauge = existing[key] ?? {
+                guard let probe = key.probe else {
+                    return CoreMetrics.Gauge(label: "thermos_process_ready", dimensions: [("task_id", id), ("process", key.process)], factory: factory)
+                }
+                return CoreMetrics.Gauge(
+                    label: "thermos_process_probe_failures", dimensions: [("task_id", id), ("process", key.process), ("probe", probe)],
+                    factory: factory)
+            }()
+            gauge.record(value)
+            kept[key] = gauge
+        }
+        for (key, gauge) in existing where kept[key] == nil { gauge.destroy() }
+        return kept
     }
 
     /// Task ids that have gauges now.

@@ -115,13 +115,32 @@ public struct ObserverModel: Sendable {
         for (name, runs) in state.processes {
             buckets[Self.bucket(runs.last?.state), default: []].append(.string(name))
         }
-        return .map([
+        var dict: OrderedDictionary<String, ConfigValue> = [
             "task_id": .string(taskID), "name": .string(Self.name(task)),
             "launch_timestamp": .integer(Self.launchTimestamp(state)), "state": .string(state.taskState?.name ?? "ACTIVE"),
             "state_timestamp": .integer(Self.stateTimestamp(state)), "user": .string(state.header?.user ?? ""),
             "resource_consumption": resources(task), "ports": Self.ports(state),
             "processes": .map(buckets.mapValues { .list($0) }), "task": task.taskJSON ?? .map([:]),
-        ])
+        ]
+        // Our extensions, present only when there is something to say (an Aurora task has none).
+        let stopped = task.stoppedProcesses
+        if !stopped.isEmpty { dict["stopped"] = .list(state.processes.keys.filter(stopped.contains).map { .string($0) }) }
+        if let probes = TaskFiles(observer: observer).probes(taskID) {
+            var byProcess: OrderedDictionary<String, ConfigValue> = [:]
+            for name in probes.processes.keys.sorted() { byProcess[name] = Self.probeJSON(probes.processes[name]!) }
+            dict["probes"] = .map(byProcess)
+            if let health = probes.health { dict["health"] = ProbeStatusDocument.json(health) }
+        }
+        return .map(dict)
+    }
+
+    /// `{ready, readiness, liveness}` of one process (members present when known).
+    static func probeJSON(_ process: ProbeStatusDocument.Process) -> ConfigValue {
+        var map: OrderedDictionary<String, ConfigValue> = [:]
+        if let ready = process.ready { map["ready"] = .bool(ready) }
+        if let readiness = process.readiness { map["readiness"] = ProbeStatusDocument.json(readiness) }
+        if let liveness = process.liveness { map["liveness"] = ProbeStatusDocument.json(liveness) }
+        return .map(map)
     }
 
     /// The bucket of a last-run state (None/WAITING/LOST → waiting, FORKED/RUNNING → running).
@@ -151,6 +170,12 @@ public struct ObserverModel: Sendable {
         if let start = status.startTime { dict["start_time"] = .double(start) }
         if let stop = status.stopTime { dict["stop_time"] = .double(stop) }
         if let code = status.returnCode, code != 0 { dict["return_code"] = .integer(Int64(code)) }
+        if index == runs.count - 1 {
+            if task.stoppedProcesses.contains(name) { dict["stopped"] = .bool(true) }
+            if let probes = TaskFiles(observer: observer).probes(taskID)?.processes[name], case .map(let members) = Self.probeJSON(probes) {
+                for (key, value) in members { dict[key] = value }
+            }
+        }
         if status.state == .running, !task.isFinished {
             let sample = task.latestResources.byProcess[name]?.sample ?? .empty
             dict["used"] = Self.resourceDict(sample, disk: nil)

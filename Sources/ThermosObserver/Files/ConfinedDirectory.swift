@@ -83,10 +83,11 @@ public final class ConfinedDirectory: Sendable {
     }
 
     /// Opens a regular file beneath this directory (read-only, non-blocking, close-on-exec).
-    public func openFile(_ relative: String) -> Result<OpenedFile, FileRefusal> {
+    /// With `followingFinalLink` false, a symlink as the last component is refused.
+    public func openFile(_ relative: String, followingFinalLink: Bool = true) -> Result<OpenedFile, FileRefusal> {
         guard let parts = Self.components(relative), !parts.isEmpty else { return .failure(FileRefusal(code: .badPath, path: relative)) }
         let fd: Int32
-        switch openBeneath(parts, flags: O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) {
+        switch openBeneath(parts, flags: O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | (followingFinalLink ? 0 : O_NOFOLLOW)) {
         case .success(let opened): fd = opened
         case .failure(let refusal): return .failure(refusal)
         }

@@ -57,4 +57,17 @@ public struct TaskFiles: Sendable {
         else { return nil }
         return pathParts.dropFirst(directoryParts.count).joined(separator: "/")
     }
+
+    /// The task's `checkpoints/<id>/probes.json`, read beneath the checkpoint directory without
+    /// following a link, regular files only, non-blocking, at most `ProbeStatusDocument.maximumSize`
+    /// bytes. Nil (no probe data) when it is missing, refused, oversized or malformed.
+    public func probes(_ taskID: String) -> ProbeStatusDocument? {
+        guard let entry = observer.task(taskID) else { return nil }
+        let directory = TaskPath.checkpointDirectory(root: entry.location.root, taskID: taskID)
+        guard case .success(let file) = ConfinedDirectory.open(directory).flatMap({ $0.openFile("probes.json", followingFinalLink: false) }),
+              file.size <= Int64(ProbeStatusDocument.maximumSize)
+        else { return nil }
+        // One byte more than the cap: a file that grew after fstat is refused, not truncated.
+        return ProbeStatusDocument(bytes: file.read(at: 0, count: ProbeStatusDocument.maximumSize + 1))
+    }
 }

@@ -67,6 +67,7 @@ caption{text-align:left;font-weight:bold;padding:4px 0}.muted{color:#999}.error{
 .state-RUNNING,.state-ACTIVE{background:#2a7ae2}.state-SUCCESS{background:#2e9e44}.state-FAILED{background:#d33}
 .state-KILLED{background:#e08a00}.state-LOST{background:#8e44ad}.state-WAITING,.state-FORKED{background:#7f8c8d}
 .state-CLEANING,.state-FINALIZING{background:#16a085}.ago{color:#777;font-size:12px}
+.state-STOPPED{background:#555}.probes{font-size:12px}
 .scroll{overflow-x:auto}
 .panels{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
 .spark figure{margin:0}.spark figcaption{font-size:11px;color:#777}.spark svg{vertical-align:middle;display:block}
@@ -207,8 +208,9 @@ var observer = (function () {
 """#,
         "process.mustache": #"""
 {{> head}}
-<h1><a href="{{taskURL}}">{{taskID}}</a> / {{name}} <span class="state state-{{state}}">{{state}}</span></h1>
+<h1><a href="{{taskURL}}">{{taskID}}</a> / {{name}} <span class="state state-{{state}}">{{state}}</span>{{#stopped}} <span class="state state-STOPPED" title="kept down by thermos stop">STOPPED</span>{{/stopped}}</h1>
 <table class="kv"><tr><th>cmdline</th><td><code class="cmd">{{cmdline}}</code></td></tr>
+{{#probes}}<tr><th>probes</th><td class="probes">{{probes}}</td></tr>{{/probes}}
 {{#active}}<tr><th>cpu</th><td>{{cpu}} cores</td></tr><tr><th>ram</th><td>{{ram}}</td></tr><tr><th>user</th><td>{{userTime}} s</td></tr>
 <tr><th>sys</th><td>{{systemTime}} s</td></tr><tr><th>threads</th><td>{{threads}}</td></tr>{{/active}}</table>
 <h2>Runs</h2>
@@ -235,16 +237,17 @@ var observer = (function () {
 <tr><th>sandbox</th><td class="path">{{sandbox}} <a href="{{browseURL}}">browse</a></td></tr>
 <tr><th>ports</th><td>{{#ports}}<a href="{{url}}">{{name}}:{{port}}</a> {{/ports}}{{^ports}}<span class="muted">none</span>{{/ports}}</td></tr>
 <tr><th>config</th><td><a href="{{rawURL}}">task config</a></td></tr>
+{{#health}}<tr><th>health</th><td class="probes">{{health}}</td></tr>{{/health}}
 {{#corruption}}<tr><th>checkpoint</th><td class="error">{{corruption}}</td></tr>{{/corruption}}</table>
 {{#active}}<section class="resources"><h2>Resources</h2>
 <table class="kv"><tr><th>cpu</th><td class="num">{{cpu}} cores</td><td class="spark">{{{cpuSpark}}}</td></tr>
 <tr><th>ram</th><td class="num">{{ram}}</td><td class="spark">{{{ramSpark}}}</td></tr><tr><th>disk</th><td class="num">{{disk}}</td><td></td></tr>
 <tr><th>processes</th><td class="num">{{processCount}}</td><td></td></tr></table></section>{{/active}}</div>
 <h2>Processes</h2>
-<div class="scroll"><table class="list" id="processes"><tr><th>name</th><th>run</th><th>status</th><th>rc</th><th>started</th><th>finished</th>{{#active}}<th class="num">cpu</th><th class="num">ram</th>{{/active}}<th>logs</th>{{#controlKillURL}}<th>control</th>{{/controlKillURL}}</tr>
+<div class="scroll"><table class="list" id="processes"><tr><th>name</th><th>run</th><th>status</th><th>rc</th><th>started</th><th>finished</th><th>probes</th>{{#active}}<th class="num">cpu</th><th class="num">ram</th>{{/active}}<th>logs</th>{{#controlKillURL}}<th>control</th>{{/controlKillURL}}</tr>
 {{#processes}}<tr class="process"><td><a href="{{processURL}}">{{name}}</a></td><td>{{run}}</td>
-<td><span class="state state-{{state}}">{{state}}</span></td><td>{{returnCode}}</td><td title="{{startUTC}}">{{started}}</td>
-<td title="{{stopUTC}}">{{finished}}</td>{{#active}}<td class="num">{{cpu}}</td><td class="num">{{ram}}</td>{{/active}}
+<td><span class="state state-{{state}}">{{state}}</span>{{#stopped}} <span class="state state-STOPPED" title="kept down by thermos stop">STOPPED</span>{{/stopped}}</td><td>{{returnCode}}</td><td title="{{startUTC}}">{{started}}</td>
+<td title="{{stopUTC}}">{{finished}}</td><td class="probes">{{probes}}</td>{{#active}}<td class="num">{{cpu}}</td><td class="num">{{ram}}</td>{{/active}}
 <td><a href="{{stdoutURL}}">stdout</a> <a href="{{stderrURL}}">stderr</a></td>{{#restartURL}}<td><form class="control" method="post" action="{{restartURL}}"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">Restart process</button></form></td>{{/restartURL}}</tr>{{/processes}}
 </table></div>
 <h2>Status history</h2>

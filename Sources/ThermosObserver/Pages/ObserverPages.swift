@@ -166,6 +166,8 @@ struct ObserverPages: Sendable {
         let active = !task.isFinished
         let latest = active ? task.latestResources : TaskResourceSample(timestamp: 0)
         let history = active ? task.resourceHistory : []
+        let probes = TaskFiles(observer: observer).probes(id)
+        let stopped = task.stoppedProcesses
         let processes: [[String: Any]] = state.processes.map { name, runs in
             let last = runs.last ?? ProcessStatus()
             let sample = latest.byProcess[name]?.sample
@@ -173,6 +175,7 @@ struct ObserverPages: Sendable {
             row["cpu"] = sample.map { Format.fixed($0.rate, 3) } ?? ""
             row["ram"] = sample.map { Format.bytes($0.rss) } ?? ""
             row["active"] = active
+            row.merge(ProbePageContext.members(probes?.processes[name], stopped: stopped.contains(name), now: now)) { $1 }
             if active, controlToken != nil { row["restartURL"] = "/control/task/\(URLPath.escape(id, keepSlash: false))/restart/\(URLPath.escape(name, keepSlash: false))" }
             return row
         }.sorted { ($0["sortKey"] as? Double ?? 0) < ($1["sortKey"] as? Double ?? 0) }
@@ -193,6 +196,7 @@ struct ObserverPages: Sendable {
             },
         ]
         if let corruption = task.monitor.corruption { context["corruption"] = corruption.description }
+        if let health = probes?.health { context["health"] = ProbePageContext.describe("health check", health, now: now) }
         if active, let controlToken {
             context["controlKillURL"] = "/control/task/\(URLPath.escape(id, keepSlash: false))/kill"
             context["csrf"] = controlToken
@@ -225,14 +229,17 @@ struct ObserverPages: Sendable {
         }
         let active = !entry.task.isFinished
         let sample = active ? entry.task.latestResources.byProcess[name]?.sample : nil
-        return page("process", [
+        let probes = TaskFiles(observer: observer).probes(id)?.processes[name]
+        var context: [String: Any] = [
             "title": "\(id)/\(name) - thermos", "taskID": id, "taskURL": URLPath.task(id), "name": name,
             "state": runs.last?.state?.name ?? "None", "cmdline": cmdline, "active": active,
             "cpu": sample.map { Format.fixed($0.rate, 3) } ?? "N/A", "ram": sample.map { Format.bytes($0.rss) } ?? "N/A",
             "userTime": sample.map { Format.fixed($0.user, 2) } ?? "N/A", "systemTime": sample.map { Format.fixed($0.system, 2) } ?? "N/A",
             "threads": sample.map { String($0.threads) } ?? "N/A",
             "runs": runs.enumerated().reversed().map { runContext(id, name, $0.offset, $0.element, now: now) },
-        ])
+        ]
+        context.merge(ProbePageContext.members(probes, stopped: entry.task.stoppedProcesses.contains(name), now: now)) { $1 }
+        return page("process", context)
     }
 
     /// A page of a sandbox directory, listed through the sandbox's descriptor.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import OrderedCollections
 import ThermosCheckpoint
+import ThermosMonitor
 
 /// `thermos status`: list the tasks of one or more roots.
 struct StatusCommand: ParsableCommand {
@@ -75,8 +76,12 @@ struct StatusCommand: ParsableCommand {
     func report(root: String, taskID: String) -> TaskReport {
         let path = TaskPath.runnerCheckpoint(root: root, taskID: taskID)
         do {
-            let state = try RunnerState.replaying(path: path).state
+            let (state, stream) = try RunnerState.replaying(path: path)
             var report = TaskReport(state: state, taskID: taskID, root: root, owner: ownerName(of: path))
+            let stopped = StoppedProcesses.replaying(stream.entries.map(\.record))
+            for index in report.processes.indices where stopped.contains(report.processes[index].name) {
+                report.processes[index].stopped = true
+            }
             if let probes = ProbeStatusDocument.load(root: root, taskID: taskID) {
                 for index in report.processes.indices {
                     let entry = probes.processes[report.processes[index].name]
@@ -98,12 +103,16 @@ struct StatusCommand: ParsableCommand {
         let path = TaskPath.runnerCheckpoint(root: root, taskID: taskID)
         let first = "  \(taskID.padded(to: 20, left: true)) [owner: \(ownerName(of: path).padded(to: 8))]"
         guard verbosity > 0 else { return [first] }
-        guard let state = try? RunnerState.replaying(path: path).state, let header = state.header else {
+        guard let (state, stream) = try? RunnerState.replaying(path: path), let header = state.header else {
             return [first + " - checkpoint stream CORRUPT or outdated format"]
         }
         let taskState = state.taskState?.name ?? "None"
         let start = header.launchTimeMs.map { TimeFormat.asctime(milliseconds: $0) } ?? "None"
         var lines = [first + "  state: \(taskState.padded(to: 8)) start: \(start.padded(to: 25))"]
+        let stopped = StoppedProcesses.replaying(stream.entries.map(\.record))
+        for name in state.processes.keys where stopped.contains(name) {
+            lines.append("    \(name): stopped by thermos stop (`thermos start \(taskID) \(name)` runs it again)")
+        }
         if let probes = ProbeStatusDocument.load(root: root, taskID: taskID) {
             for name in state.processes.keys {
                 if let summary = probes.summary(of: name) { lines.append("    \(name): \(summary)") }
@@ -119,7 +128,7 @@ struct StatusCommand: ParsableCommand {
             lines.append("    process table:")
             for (name, runs) in state.processes {
                 let last = runs.last.map(CheckpointFormat.run) ?? "None"
-                lines.append("      - \(name) runs: \(runs.count) last: \(last)")
+                lines.append("      - \(name) runs: \(runs.count) last: \(last)\(stopped.contains(name) ? " (stopped)" : "")")
             }
             lines.append("")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import OrderedCollections
 import ThermosCheckpoint
+import ThermosMonitor
 
 /// JSON shapes printed by `--json` (snake_case keys like the checkpoint schema).
 struct RunReport: Codable, Equatable {
@@ -42,6 +43,8 @@ struct TaskReport: Codable, Equatable {
         /// Our extension: readiness (processes with a readiness probe) and the last probe results.
         var ready: Bool?
         var probes: ProbeStatusDocument.Process?
+        /// Our extension: true while the process is kept down by `thermos stop`.
+        var stopped: Bool?
     }
 
     var task_id: String?

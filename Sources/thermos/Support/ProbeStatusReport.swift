@@ -1,32 +1,12 @@
-import Foundation
 import Glibc
 import ThermosCheckpoint
+import ThermosMonitor
 
-/// The probe results a runner publishes in `checkpoints/<id>/probes.json` (our extension),
-/// as `status` shows them. Read bounded (256 KiB) and without following a symlink.
-struct ProbeStatusDocument: Codable, Equatable {
-    /// One probe's last attempt.
-    struct Outcome: Codable, Equatable {
-        var run: Int
-        var passed: Bool
-        var detail: String
-        var time: Double
-        var consecutive_failures: Int
-    }
-
-    /// A process's probes: `ready` only when it has a readiness probe.
-    struct Process: Codable, Equatable {
-        var ready: Bool?
-        var readiness: Outcome?
-        var liveness: Outcome?
-    }
-
-    var processes: [String: Process]
-    var health: Outcome?
-
-    static let maximumSize = 256 * 1024
-
-    /// The document of a task, nil when there is none (no probes) or it cannot be read.
+/// How `thermos status` reads and prints a task's `probes.json` (the shape lives in
+/// ThermosMonitor, shared with the observer).
+extension ProbeStatusDocument {
+    /// The document of a task, nil when there is none (no probes) or it cannot be read. Read
+    /// bounded (`maximumSize`), non-blocking, without following a symlink, regular files only.
     static func load(root: String, taskID: String) -> ProbeStatusDocument? {
         let fd = open(TaskPath.probeStatus(root: root, taskID: taskID), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return nil }
@@ -36,7 +16,7 @@ struct ProbeStatusDocument: Codable, Equatable {
         var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
         let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         guard count == bytes.count else { return nil }
-        return try? JSONDecoder().decode(ProbeStatusDocument.self, from: Data(bytes))
+        return ProbeStatusDocument(bytes: bytes)
     }
 
     /// `ready, readiness passed (HTTP 200) at 12:00:01, liveness failed 2 in a row (exit 1) at 12:00:02`.
