@@ -127,7 +127,7 @@ let package = Package(
         // no Foundation, no argument parser, no server stack; static stdlib in release.
         .executableTarget(
             name: "thermos-runner",
-            dependencies: ["ThermosRuntime", "ThermosCheckpoint", "ThermosConfig", "ThermosLogging", "ThermosPlatform", "CThermosSys",
+            dependencies: ["ThermosRuntime", "ThermosCheckpoint", "ThermosConfig", "ThermosCoordination", "ThermosLogging", "ThermosPlatform", "CThermosSys",
                 .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings,
             linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
@@ -235,7 +235,7 @@ let package = Package(
             name: "ThermosRuntimeTests",
             dependencies: [
                 "ThermosRuntime", "ThermosCheckpoint", "ThermosConfig", "ThermosConfigLoading", "ThermosPlanner", "ThermosPlatform", "ThermosTestSupport",
-                "ThermosControl",
+                "ThermosControl", "ThermosCoordination",
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -61,11 +61,7 @@ public struct CoordinatorInvocation: Sendable, Hashable {
     }
 
     /// Why a command line is not a valid invocation.
-    public struct Error: Swift.Error, Sendable, Hashable, CustomStringConvertible {
-        public var message: String
-        public init(_ message: String) { self.message = message }
-        public var description: String { message }
-    }
+    public typealias Error = InvocationFlags.Error
 
     /// The command line after the binary path.
     public var arguments: [String] {
@@ -88,68 +84,37 @@ public struct CoordinatorInvocation: Sendable, Hashable {
     /// Parses `arguments` (after the binary path).
     /// - Throws: `CoordinatorInvocation.Error` naming the flag at fault.
     public init(arguments: [String]) throws(CoordinatorInvocation.Error) {
-        var values: [String: String] = [:]
-        var flags: Set<String> = []
-        var entries: [(key: String, value: String)] = []
-        var index = 0
-        while index < arguments.count {
-            let flag = arguments[index]
-            index += 1
-            if flag == "--chroot" || flag == "--preserve-env" {
-                flags.insert(flag)
-                continue
-            }
-            if flag == "--env" {
-                guard index < arguments.count, let equals = arguments[index].firstIndex(of: "="),
-                    equals != arguments[index].startIndex
-                else { throw Error("--env needs KEY=value") }
-                let entry = arguments[index]
-                entries.append((String(entry[..<equals]), String(entry[entry.index(after: equals)...])))
-                index += 1
-                continue
-            }
-            guard Self.valueFlags.contains(flag) else { throw Error("unknown flag \(flag)") }
-            guard index < arguments.count else { throw Error("\(flag) needs a value") }
-            guard values[flag] == nil else { throw Error("\(flag) given twice") }
-            values[flag] = arguments[index]
-            index += 1
+        let flags = try InvocationFlags(arguments, booleans: ["--chroot", "--preserve-env"], values: Self.valueFlags, repeated: ["--env"])
+        for entry in flags.all("--env") {
+            guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else { throw Error("--env needs KEY=value") }
+            environment.append((String(entry[..<equals]), String(entry[entry.index(after: equals)...])))
         }
-        func required(_ flag: String) throws(CoordinatorInvocation.Error) -> String {
-            guard let value = values[flag] else { throw Error("\(flag) is required") }
-            return value
-        }
-        func parsed<T>(_ flag: String, _ parse: (String) -> T?) throws(CoordinatorInvocation.Error) -> T? {
-            guard let text = values[flag] else { return nil }
-            guard let value = parse(text) else { throw Error("invalid value \"\(text)\" for \(flag)") }
-            return value
-        }
-        checkpoint = try required("--checkpoint")
-        process = try required("--process")
-        logDirectory = try required("--log-dir")
-        cmdline = try required("--cmdline")
-        sandbox = try required("--sandbox")
-        guard let seq = try parsed("--seq", { Int64($0) }), seq >= 0 else { throw Error("--seq needs a number >= 0") }
+        checkpoint = try flags.required("--checkpoint")
+        process = try flags.required("--process")
+        logDirectory = try flags.required("--log-dir")
+        cmdline = try flags.required("--cmdline")
+        sandbox = try flags.required("--sandbox")
+        guard let seq = try flags.parsed("--seq", { Int64($0) }), seq >= 0 else { throw Error("--seq needs a number >= 0") }
         self.seq = seq
-        guard let forkTime = try parsed("--fork-time", { Double($0) }), forkTime.isFinite else {
+        guard let forkTime = try flags.parsed("--fork-time", { Double($0) }), forkTime.isFinite else {
             throw Error("--fork-time needs a time in seconds")
         }
         self.forkTime = forkTime
-        if let fd = try parsed("--handshake-fd", { Int32($0) }) {
+        if let fd = try flags.parsed("--handshake-fd", { Int32($0) }) {
             guard fd >= 0 else { throw Error("invalid value \"\(fd)\" for --handshake-fd") }
             handshakeFD = fd
         }
-        user = values["--user"]
-        runnerUser = values["--runner-user"]
-        runnerHome = values["--runner-home"]
-        cwd = values["--cwd"]
-        environment = entries
+        user = flags.value("--user")
+        runnerUser = flags.value("--runner-user")
+        runnerHome = flags.value("--runner-home")
+        cwd = flags.value("--cwd")
         chroot = flags.contains("--chroot")
         preserveEnvironment = flags.contains("--preserve-env")
-        if let value = try parsed("--logger-destination", { Destination(rawValue: $0) }) { destination = value }
-        if let value = try parsed("--logger-mode", { Mode(rawValue: $0) }) { mode = value }
-        if let value = try parsed("--rotate-size", { Int64($0) }) { rotateSize = value }
-        if let value = try parsed("--rotate-backups", { Int($0) }) { rotateBackups = value }
-        if let value = try parsed("--fsync", { SyncPolicy(rawValue: $0) }) { fsync = value }
+        if let value = try flags.parsed("--logger-destination", { Destination(rawValue: $0) }) { destination = value }
+        if let value = try flags.parsed("--logger-mode", { Mode(rawValue: $0) }) { mode = value }
+        if let value = try flags.parsed("--rotate-size", { Int64($0) }) { rotateSize = value }
+        if let value = try flags.parsed("--rotate-backups", { Int($0) }) { rotateBackups = value }
+        if let value = try flags.parsed("--fsync", { SyncPolicy(rawValue: $0) }) { fsync = value }
         if mode == .rotate {
             if rotateSize < 1 { throw Error("Log size cannot be less than one byte.") }
             if rotateBackups < 1 { throw Error("Log backups cannot be less than one.") }

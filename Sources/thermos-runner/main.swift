@@ -3,6 +3,7 @@ import Glibc
 import Logging
 import ThermosCheckpoint
 import ThermosConfig
+import ThermosCoordination
 import ThermosLogging
 import ThermosRuntime
 

@@ -3,6 +3,7 @@ import Logging
 import Testing
 import ThermosCheckpoint
 import ThermosConfig
+import ThermosCoordination
 import ThermosRuntime
 
 /// The `thermos` → `thermos-runner` hand-over: the command line reads back exactly, a runner

@@ -1,5 +1,6 @@
 import Glibc
 public import Logging
+import ThermosCoordination
 import ThermosPlatform
 
 /// Replacing the calling `thermos` with `thermos-runner` (same pid, so signals, exit status,

@@ -1,6 +1,7 @@
 public import Logging
 public import ThermosCheckpoint
 public import ThermosConfig
+public import ThermosCoordination
 
 /// The `thermos` → `thermos-runner` protocol: everything the runner process is told besides the
 /// task itself, as one typed value both sides share. `thermos run`, `simplerun` and `runner` do
@@ -111,11 +112,7 @@ public struct RunnerInvocation: Sendable, Hashable {
     }
 
     /// Why a command line is not a valid invocation.
-    public struct Error: Swift.Error, Sendable, Hashable, CustomStringConvertible {
-        public var message: String
-        public init(_ message: String) { self.message = message }
-        public var description: String { message }
-    }
+    public typealias Error = InvocationFlags.Error
 
     /// The command line after the binary path.
     public var arguments: [String] {
@@ -142,51 +139,21 @@ public struct RunnerInvocation: Sendable, Hashable {
     /// Parses `arguments` (after the binary path).
     /// - Throws: `RunnerInvocation.Error` naming the flag at fault.
     public init(arguments: [String]) throws(RunnerInvocation.Error) {
-        var values: [String: String] = [:]
-        var repeated: [String: [String]] = [:]
-        var flags: Set<String> = []
-        var index = 0
-        while index < arguments.count {
-            let flag = arguments[index]
-            index += 1
-            if Self.booleanFlags.contains(flag) {
-                guard flags.insert(flag).inserted else { throw Error("\(flag) given twice") }
-                continue
-            }
-            guard Self.valueFlags.contains(flag) || Self.repeatedFlags.contains(flag) else { throw Error("unknown flag \(flag)") }
-            guard index < arguments.count else { throw Error("\(flag) needs a value") }
-            let value = arguments[index]
-            index += 1
-            if Self.repeatedFlags.contains(flag) {
-                repeated[flag, default: []].append(value)
-            } else {
-                guard values[flag] == nil else { throw Error("\(flag) given twice") }
-                values[flag] = value
-            }
-        }
-        func required(_ flag: String) throws(RunnerInvocation.Error) -> String {
-            guard let value = values[flag] else { throw Error("\(flag) is required") }
-            return value
-        }
-        func parsed<T>(_ flag: String, _ parse: (String) -> T?) throws(RunnerInvocation.Error) -> T? {
-            guard let text = values[flag] else { return nil }
-            guard let value = parse(text) else { throw Error("invalid value \"\(text)\" for \(flag)") }
-            return value
-        }
-        guard let taskFD = try parsed("--task-fd", { Int32($0) }), taskFD >= 0 else { throw Error("--task-fd needs a descriptor >= 0") }
+        let flags = try InvocationFlags(arguments, booleans: Self.booleanFlags, values: Self.valueFlags, repeated: Self.repeatedFlags)
+        guard let taskFD = try flags.parsed("--task-fd", { Int32($0) }), taskFD >= 0 else { throw Error("--task-fd needs a descriptor >= 0") }
         self.taskFD = taskFD
-        taskID = try required("--task-id")
-        root = try required("--root")
-        sandbox = try required("--sandbox")
-        logDir = try required("--log-dir")
-        user = try required("--user")
-        hostname = try required("--hostname")
-        guard let launchTime = try parsed("--launch-time", { Double($0) }), launchTime.isFinite else {
+        taskID = try flags.required("--task-id")
+        root = try flags.required("--root")
+        sandbox = try flags.required("--sandbox")
+        logDir = try flags.required("--log-dir")
+        user = try flags.required("--user")
+        hostname = try flags.required("--hostname")
+        guard let launchTime = try flags.parsed("--launch-time", { Double($0) }), launchTime.isFinite else {
             throw Error("--launch-time needs a time in seconds")
         }
         self.launchTime = launchTime
-        uid = try parsed("--uid", { Int32($0) })
-        for binding in repeated["--port"] ?? [] {
+        uid = try flags.parsed("--uid", { Int32($0) })
+        for binding in flags.all("--port") {
             // The port follows the last ':' (a name never holds one: `-P name:port` splits at the first).
             guard let colon = binding.lastIndex(of: ":"), let port = Int(binding[binding.index(after: colon)...]),
                 (0...65535).contains(port), colon != binding.startIndex
@@ -194,21 +161,21 @@ public struct RunnerInvocation: Sendable, Hashable {
             let name = String(binding[..<colon])
             guard ports.updateValue(port, forKey: name) == nil else { throw Error("--port \(name) given twice") }
         }
-        loggerDestination = try parsed("--logger-destination", { LoggerDestination(rawValue: $0) })
-        loggerMode = try parsed("--logger-mode", { LoggerMode(rawValue: $0) })
-        rotateLogSizeMB = try parsed("--rotate-log-size-mb", { Int($0) })
-        rotateLogBackups = try parsed("--rotate-log-backups", { Int($0) })
-        if let limit = try parsed("--run-limit", { Int($0) }) {
+        loggerDestination = try flags.parsed("--logger-destination", { LoggerDestination(rawValue: $0) })
+        loggerMode = try flags.parsed("--logger-mode", { LoggerMode(rawValue: $0) })
+        rotateLogSizeMB = try flags.parsed("--rotate-log-size-mb", { Int($0) })
+        rotateLogBackups = try flags.parsed("--rotate-log-backups", { Int($0) })
+        if let limit = try flags.parsed("--run-limit", { Int($0) }) {
             guard limit >= 1 else { throw Error("--run-limit needs a number >= 1") }
             runLimit = limit
         }
-        fsync = try parsed("--fsync", { SyncPolicy(rawValue: $0) }) ?? .group
-        guard let wait = try parsed("--preemption-wait", { Double($0) }), wait.isFinite, wait >= 0 else {
+        fsync = try flags.parsed("--fsync", { SyncPolicy(rawValue: $0) }) ?? .group
+        guard let wait = try flags.parsed("--preemption-wait", { Double($0) }), wait.isFinite, wait >= 0 else {
             throw Error("--preemption-wait needs seconds >= 0")
         }
         preemptionWait = wait
-        logLevel = try parsed("--log-level", { Logger.Level(rawValue: $0) }) ?? .info
-        guard let exitCodes = try parsed("--exit-codes", { ExitCodes(rawValue: $0) }) else { throw Error("--exit-codes is required") }
+        logLevel = try flags.parsed("--log-level", { Logger.Level(rawValue: $0) }) ?? .info
+        guard let exitCodes = try flags.parsed("--exit-codes", { ExitCodes(rawValue: $0) }) else { throw Error("--exit-codes is required") }
         self.exitCodes = exitCodes
         chroot = flags.contains("--chroot")
         preserveEnvironment = flags.contains("--preserve-env")
