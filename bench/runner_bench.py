@@ -147,7 +147,7 @@ def fixed_cost(count=20):
     """Median wall time of `thermos run` on a one-process `true` task, with the medians of its
     phases from the runner's own glog lines: start → Forking (start-up, config, lock, header,
     task file), Forking → finished (coordinator, `true`, exit detection), finished → Task
-    succeeded (final sync, sweep, task file move), Task succeeded → exit (teardown)."""
+    succeeded (final sync, sweep, task file move), Task SUCCESS → exit (teardown)."""
     floors, totals = [], []
     phases = {"start-up to first fork": [], "coordinator + `true` + exit detection": [],
               "finalization (sync, sweep, task file move)": [], "teardown after the last record": []}
@@ -169,7 +169,7 @@ def fixed_cost(count=20):
             raise SystemExit("fixed cost: thermos run exited %d: %s" % (done.returncode, done.stderr))
         marks = {}
         for line in done.stderr.splitlines():
-            for key, needle in (("fork", "Forking Process(p)"), ("exit", "Process(p) finished"), ("done", "Task succeeded")):
+            for key, needle in (("fork", "Forking Process(p)"), ("exit", "Process(p) finished"), ("done", "Task SUCCESS")):
                 if needle in line and key not in marks:
                     marks[key] = glog_seconds(line)
         if len(marks) == 3:

@@ -120,7 +120,7 @@ int cthermos_eventfd(void) { return eventfd(0, EFD_CLOEXEC); }
 
 int cthermos_seqpacket_pair(int fds[2]) { return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds); }
 
-enum { cthermos_max_passed_fds = 4 };
+enum { cthermos_max_passed_fds = 64 };
 
 int cthermos_send_with_fds(int socket, const void *data, size_t length, const int *fds, int count) {
     if (count < 0 || count > cthermos_max_passed_fds) return EINVAL;

@@ -17,6 +17,11 @@ public struct Planner: Sendable, Hashable {
     public private(set) var finished: Set<String> = []
     /// Processes that failed for good.
     public private(set) var failed: Set<String> = []
+    /// process name → the processes that list it as a prerequisite.
+    private let dependents: [String: Set<String>]
+    /// `runnable`, kept up to date by every transition (each touches only the process and its
+    /// dependents) instead of recomputed over every process on each call.
+    private var runnableNow: Set<String> = []
 
     /// Creates a planner over `processes` with the given prerequisites.
     ///
@@ -34,12 +39,16 @@ public struct Planner: Sendable, Hashable {
         try ProcessDependencies(prerequisites: relevant).checkSatisfiable(processes: processSet)
         self.processes = processSet
         self.prerequisites = relevant
+        var dependents: [String: Set<String>] = [:]
+        for (process, required) in relevant {
+            for prerequisite in required { dependents[prerequisite, default: []].insert(process) }
+        }
+        self.dependents = dependents
+        runnableNow = processSet.filter(isRunnable)
     }
 
     /// Processes that may start now: not running, finished or failed, all prerequisites finished.
-    public var runnable: Set<String> {
-        processes.filter(isRunnable)
-    }
+    public var runnable: Set<String> { runnableNow }
 
     /// Whether `process` may start now (see `runnable`).
     public func isRunnable(_ process: String) -> Bool {
@@ -57,9 +66,10 @@ public struct Planner: Sendable, Hashable {
         return isRunnable(process) ? .runnable : .blocked
     }
 
-    /// True when every process has finished or failed.
+    /// True when every process has finished or failed (the two never overlap, and hold only
+    /// scheduled processes).
     public var isComplete: Bool {
-        finished.union(failed) == processes
+        finished.count + failed.count == processes.count
     }
 
     /// Marks `process` running. Allowed when it is runnable or already running (a no-op then);
@@ -70,6 +80,7 @@ public struct Planner: Sendable, Hashable {
             throw PlannerError(.notRunnable, process: process, actualState: current, operation: "set running")
         }
         running.insert(process)
+        runnableNow.remove(process)
     }
 
     /// Moves a running `process` to finished; throws `PlannerError.Code.notRunning` otherwise.
@@ -77,6 +88,7 @@ public struct Planner: Sendable, Hashable {
         try requireRunning(process, for: "set finished")
         running.remove(process)
         finished.insert(process)
+        for dependent in dependents[process] ?? [] where isRunnable(dependent) { runnableNow.insert(dependent) }
     }
 
     /// Moves a running `process` to failed; throws `PlannerError.Code.notRunning` otherwise.
@@ -91,6 +103,7 @@ public struct Planner: Sendable, Hashable {
     public mutating func reset(_ process: String) throws(PlannerError) {
         try requireRunning(process, for: "reset")
         running.remove(process)
+        if isRunnable(process) { runnableNow.insert(process) }
     }
 
     /// Throws `PlannerError.Code.notRunning` unless `process` is running; `operation` names the

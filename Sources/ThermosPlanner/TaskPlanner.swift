@@ -106,7 +106,10 @@ public struct TaskPlanner: Sendable, Hashable {
     /// True when every non-ephemeral process has finished or failed (running ephemerals do not
     /// hold the task up).
     public var isComplete: Bool {
-        planner.processes == planner.finished.union(planner.failed).union(ephemerals)
+        // Finished and failed never overlap and hold only scheduled processes, as do ephemerals.
+        let settled = planner.finished.count + planner.failed.count
+        return settled + ephemerals.lazy.filter { !self.planner.finished.contains($0) && !self.planner.failed.contains($0) }.count
+            == planner.processes.count
     }
 
     /// True when the plan can make no further progress yet is not complete: nothing running,

@@ -12,8 +12,13 @@ struct Coordinator {
     let stream: CheckpointWriter
 
     init(options: CoordinatorInvocation) {
+        self.init(options: options, stream: CheckpointWriter(adopting: 3, path: options.checkpoint, policy: options.fsync))
+    }
+
+    /// A coordinator writing to `stream` (the fork server's warm-up uses one that writes nowhere).
+    init(options: CoordinatorInvocation, stream: CheckpointWriter) {
         self.options = options
-        stream = CheckpointWriter(adopting: 3, path: options.checkpoint, policy: options.fsync)
+        self.stream = stream
     }
 
     /// The runner sends SIGTERM to our whole process group in CLEANING: the command must get

@@ -7,8 +7,9 @@ import ThermosPlatform
 import ThermosTestSupport
 
 /// `thermos-coordinator --fork-server` driven directly by the test, as the runner drives it:
-/// `ready` first, a coordinator forked per request that runs its command and records it, no
-/// zombie, malformed requests refused without harm, and an exit when its runner goes away.
+/// `ready` first, spares forked per request and handed over with their sockets, each running the
+/// one run it is given and recording it, no zombie, malformed requests refused without harm, a
+/// spare whose runner goes away running nothing, and an exit when its runner goes away.
 @Suite(.timeLimit(.minutes(3)))
 struct ForkServerProcessTests {
     /// The server and the test's end of its socket.
@@ -36,11 +37,29 @@ struct ForkServerProcessTests {
             }
         }
 
-        func reply() throws -> ForkServerProtocol.Reply {
+        /// The next reply and the descriptors attached to it.
+        func reply() throws -> (ForkServerProtocol.Reply, [Int32]) {
             #expect(cthermos_wait_readable(socket, 10_000) == 1)
-            var bytes = [UInt8](repeating: 0, count: 16)
-            let count = bytes.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
-            return try ForkServerProtocol.decodeReply(Array(bytes.prefix(max(count, 0))))
+            var bytes = [UInt8](repeating: 0, count: ForkServerProtocol.largestReply)
+            var descriptors = [Int32](repeating: -1, count: ForkServerProtocol.sparesPerReply)
+            var count: Int32 = 0
+            var truncated: Int32 = 0
+            let received = bytes.withUnsafeMutableBytes {
+                cthermos_receive_with_fds(socket, $0.baseAddress, $0.count, &descriptors, Int32(descriptors.count), &count, &truncated)
+            }
+            #expect(truncated == 0)
+            return (try ForkServerProtocol.decodeReply(Array(bytes.prefix(max(received, 0)))), Array(descriptors.prefix(Int(count))))
+        }
+
+        /// Asks for `count` spares (at most one reply's worth): their pids and sockets.
+        func spares(_ count: Int) throws -> [(pid: Int32, socket: Int32)] {
+            #expect(send(ForkServerProtocol.encodeSpareRequest(count: count), descriptors: []) == 0)
+            let (answer, sockets) = try reply()
+            guard case .spares(let pids) = answer, pids.count == count, sockets.count == count else {
+                Issue.record("no spares: \(answer), \(sockets.count) sockets")
+                return []
+            }
+            return Array(zip(pids, sockets))
         }
 
         /// Closes our end (the server exits) and reaps it; its exit status.
@@ -52,48 +71,52 @@ struct ForkServerProcessTests {
         }
     }
 
-    @Test func forksACoordinatorPerRequestAndRefusesMalformedOnes() throws {
+    @Test func forksSparesThatEachRunTheOneRunTheyAreGiven() throws {
         let directory = TemporaryDirectory(prefix: "thermos-forkserver")
         defer { directory.remove() }
         let sandbox = directory.path
         let server = try Server(sandbox: sandbox)
-        #expect(try server.reply() == .ready(pid: server.pid))
+        #expect(try server.reply().0 == .ready(pid: server.pid))
         #expect(threadCount(server.pid) == 1)
 
-        // Garbage, and a good request with one descriptor short: refused, the server lives on.
+        // Garbage, a spare request with a descriptor attached, or for no spares: refused, the
+        // server lives on.
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(null) }
-        #expect(server.send(Array("nonsense".utf8), descriptors: [null, null]) == 0)
-        #expect(try server.reply() == .refused(errno: EINVAL))
-        #expect(server.send(ForkServerProtocol.encodeRequest(["--process", "p"]), descriptors: [null]) == 0)
-        #expect(try server.reply() == .refused(errno: EINVAL))
+        #expect(server.send(Array("nonsense".utf8), descriptors: []) == 0)
+        #expect(try server.reply().0 == .refused(errno: EINVAL))
+        #expect(server.send(ForkServerProtocol.encodeSpareRequest(count: 1), descriptors: [null]) == 0)
+        #expect(try server.reply().0 == .refused(errno: EINVAL))
+        #expect(server.send(ForkServerProtocol.encodeSpareRequest(count: 0), descriptors: []) == 0)
+        #expect(try server.reply().0 == .refused(errno: EINVAL))
 
-        // A real run: the locked stream and a handshake socket go over, FORKED is ours to write.
+        // Spares: children of the server, each in a session and group of its own, waiting.
+        let spares = try server.spares(3)
+        try #require(spares.count == 3)
+        for spare in spares {
+            #expect(ProcessTable.entry(spare.pid)?.parentPid == server.pid)
+            #expect(eventually(timeout: 10) { ProcessTable.entry(spare.pid).map { $0.session == spare.pid && $0.processGroup == spare.pid } ?? false })
+            #expect(commandLine(spare.pid).contains(ForkServerProtocol.forkedLabel))
+        }
+
+        // A real run: the arguments and the locked stream go to the spare, FORKED is ours to
+        // write, then the go-ahead on the same socket.
         let checkpoint = sandbox + "/coordinator.p"
         let stream = try CheckpointWriter(path: checkpoint, policy: .none, lock: true)
-        var handshake: [Int32] = [-1, -1]
-        #expect(cthermos_seqpacket_pair(&handshake) == 0)
         let forkTime = SystemWallClock().now()
         var invocation = CoordinatorInvocation(
             checkpoint: checkpoint, process: "p", seq: 1, forkTime: forkTime, cmdline: "echo $$ > out; echo hi >&2",
             sandbox: sandbox, logDirectory: sandbox + "/.logs/p/0")
         invocation.fsync = .none
-        #expect(server.send(ForkServerProtocol.encodeRequest(invocation.arguments), descriptors: [stream.fileDescriptor, handshake[1]]) == 0)
-        close(handshake[1])
-        guard case .forked(let child) = try server.reply() else {
-            Issue.record("no fork")
-            return
-        }
-        #expect(ProcessTable.entry(child)?.parentPid == server.pid)
-        // Its own session and group (set by the child right after the fork).
-        #expect(eventually(timeout: 10) { ProcessTable.entry(child).map { $0.session == child && $0.processGroup == child } ?? false })
-        try stream.append(.processStatus(ProcessStatus(seq: 1, process: "p", state: .forked, coordinatorPid: child, forkTime: forkTime)))
+        let runner = spares[0]
+        #expect(Self.send(ForkServerProtocol.encodeRequest(invocation.arguments), on: runner.socket, descriptors: [stream.fileDescriptor]) == 0)
+        try stream.append(.processStatus(ProcessStatus(seq: 1, process: "p", state: .forked, coordinatorPid: runner.pid, forkTime: forkTime)))
         try stream.close()
         var go: UInt8 = 1
-        #expect(write(handshake[0], &go, 1) == 1)
-        close(handshake[0])
+        #expect(write(runner.socket, &go, 1) == 1)
+        close(runner.socket)
         // The coordinator ran its command and recorded it; the kernel reaped it at once (no zombie).
-        #expect(eventually(timeout: 10) { !isAlive(child) && processState(child) == nil })
+        #expect(eventually(timeout: 10) { !isAlive(runner.pid) && processState(runner.pid) == nil })
         let records = try CheckpointReader.read(path: checkpoint).records.compactMap { record -> ProcessStatus? in
             if case .processStatus(let status) = record { return status }
             return nil
@@ -103,25 +126,58 @@ struct ForkServerProcessTests {
         #expect(readBytes(sandbox + "/out").map { String(decoding: $0, as: UTF8.self) } == "\(command)\n")
         #expect(readBytes(sandbox + "/.logs/p/0/stderr").map { String(decoding: $0, as: UTF8.self) } == "hi\n")
 
-        // A request whose runner goes away before FORKED: the child finds no FORKED of its own
-        // and runs nothing.
+        // A run whose runner goes away before FORKED: the spare finds no FORKED of its own and
+        // runs nothing.
         let second = try CheckpointWriter(path: checkpoint, policy: .none, lock: false)
-        var lost: [Int32] = [-1, -1]
-        #expect(cthermos_seqpacket_pair(&lost) == 0)
         invocation.seq = 4
         invocation.cmdline = "echo ran > lost"
-        #expect(server.send(ForkServerProtocol.encodeRequest(invocation.arguments), descriptors: [second.fileDescriptor, lost[1]]) == 0)
-        close(lost[1])
-        guard case .forked(let orphan) = try server.reply() else {
-            Issue.record("no fork")
-            return
-        }
-        close(lost[0])
+        let orphan = spares[1]
+        #expect(Self.send(ForkServerProtocol.encodeRequest(invocation.arguments), on: orphan.socket, descriptors: [second.fileDescriptor]) == 0)
+        close(orphan.socket)
         try second.close()
-        #expect(eventually(timeout: 10) { processState(orphan) == nil })
+        #expect(eventually(timeout: 10) { processState(orphan.pid) == nil })
         #expect(readBytes(sandbox + "/lost") == nil)
+
+        // A spare retired unused (its socket closed) exits without a trace.
+        close(spares[2].socket)
+        #expect(eventually(timeout: 10) { processState(spares[2].pid) == nil })
+        #expect(children(of: server.pid).isEmpty)
 
         // The runner's end closes: the server exits cleanly.
         #expect(server.stop() == 0)
+    }
+
+    /// A spare given something that is not a run (no stream attached, or bytes that do not parse)
+    /// exits without running anything; the server carries on.
+    @Test func aSpareGivenAMalformedRunExitsWithoutRunning() throws {
+        let directory = TemporaryDirectory(prefix: "thermos-forkserver")
+        defer { directory.remove() }
+        let server = try Server(sandbox: directory.path)
+        #expect(try server.reply().0 == .ready(pid: server.pid))
+        let spares = try server.spares(2)
+        try #require(spares.count == 2)
+        let invocation = CoordinatorInvocation(
+            checkpoint: directory.path + "/coordinator.p", process: "p", seq: 1, forkTime: 1, cmdline: "echo ran > ran",
+            sandbox: directory.path, logDirectory: directory.path + "/.logs/p/0")
+        #expect(Self.send(ForkServerProtocol.encodeRequest(invocation.arguments), on: spares[0].socket, descriptors: []) == 0)
+        #expect(Self.send(Array("nonsense".utf8), on: spares[1].socket, descriptors: []) == 0)
+        for spare in spares {
+            #expect(eventually(timeout: 10) { processState(spare.pid) == nil })
+            close(spare.socket)
+        }
+        #expect(readBytes(directory.path + "/ran") == nil)
+        // The server carries on: a new spare, retired at once.
+        let next = try server.spares(1)
+        #expect(next.count == 1)
+        for spare in next { close(spare.socket) }
+        #expect(server.stop() == 0)
+    }
+
+    static func send(_ payload: [UInt8], on socket: Int32, descriptors: [Int32]) -> Int32 {
+        payload.withUnsafeBytes { bytes in
+            descriptors.withUnsafeBufferPointer {
+                cthermos_send_with_fds(socket, bytes.baseAddress, bytes.count, $0.baseAddress, Int32($0.count))
+            }
+        }
     }
 }

@@ -1,8 +1,8 @@
 import Testing
 import ThermosCoordination
 
-/// The runner↔fork-server messages: a request carries any invocation's arguments exactly, and
-/// nothing malformed is taken for a request or a reply.
+/// The runner↔fork-server messages: a run request carries any invocation's arguments exactly, a
+/// spare request a bounded count, and nothing malformed is taken for a request or a reply.
 struct ForkServerProtocolTests {
     static func decode(_ bytes: [UInt8]) throws -> [String] {
         try bytes.withUnsafeBytes { try ForkServerProtocol.decodeRequest($0) }
@@ -41,13 +41,36 @@ struct ForkServerProtocolTests {
     }
 
     @Test func repliesRoundTripAndMalformedOnesAreRejected() throws {
-        for reply: ForkServerProtocol.Reply in [.ready(pid: 42), .forked(pid: 4_194_303), .refused(errno: 11)] {
+        let full = (1...Int32(ForkServerProtocol.sparesPerReply)).map { $0 * 1000 }
+        for reply: ForkServerProtocol.Reply in [.ready(pid: 42), .spares(pids: [4_194_303]), .spares(pids: full), .refused(errno: 11)] {
             #expect(try ForkServerProtocol.decodeReply(ForkServerProtocol.encodeReply(reply)) == reply)
         }
+        #expect(ForkServerProtocol.encodeReply(.spares(pids: full)).count == ForkServerProtocol.largestReply)
         #expect(throws: ForkServerProtocol.Error.self) { try ForkServerProtocol.decodeReply([]) }
-        #expect(throws: ForkServerProtocol.Error.self) { try ForkServerProtocol.decodeReply(Array("F".utf8) + [0, 0, 0, 0]) }
+        #expect(throws: ForkServerProtocol.Error.self) { try ForkServerProtocol.decodeReply(Array("R".utf8) + [0, 0, 0, 0]) }
         #expect(throws: ForkServerProtocol.Error.self) { try ForkServerProtocol.decodeReply(Array("Q".utf8) + [1, 0, 0, 0]) }
-        #expect(throws: ForkServerProtocol.Error.self) { try ForkServerProtocol.decodeReply(Array("F".utf8) + [1, 0, 0, 0, 0]) }
+        #expect(throws: ForkServerProtocol.Error.self) { try ForkServerProtocol.decodeReply(Array("R".utf8) + [1, 0, 0, 0, 0]) }
+        // A spare count that disagrees with the pids that follow, too many, or a pid of 0.
+        #expect(throws: ForkServerProtocol.Error.self) { try ForkServerProtocol.decodeReply(Array("S".utf8) + [2, 0, 0, 0, 7, 0, 0, 0]) }
+        #expect(throws: ForkServerProtocol.Error.self) { try ForkServerProtocol.decodeReply(Array("S".utf8) + [0, 0, 0, 0]) }
+        let tooMany = ForkServerProtocol.encodeReply(.spares(pids: full + [1]))
+        #expect(throws: ForkServerProtocol.Error.self) { try ForkServerProtocol.decodeReply(tooMany) }
+        #expect(throws: ForkServerProtocol.Error.self) { try ForkServerProtocol.decodeReply(Array("S".utf8) + [1, 0, 0, 0, 0, 0, 0, 0]) }
+    }
+
+    @Test func spareRequestsCarryACountWithinBounds() throws {
+        func decode(_ bytes: [UInt8]) throws -> Int {
+            try bytes.withUnsafeBytes { try ForkServerProtocol.decodeSpareRequest($0) }
+        }
+        for count in [1, 16, 200, ForkServerProtocol.largestSpareRequest] {
+            #expect(try decode(ForkServerProtocol.encodeSpareRequest(count: count)) == count)
+        }
+        #expect(throws: ForkServerProtocol.Error.self) { try decode(ForkServerProtocol.encodeSpareRequest(count: 0)) }
+        #expect(throws: ForkServerProtocol.Error.self) { try decode(ForkServerProtocol.encodeSpareRequest(count: ForkServerProtocol.largestSpareRequest + 1)) }
+        #expect(throws: ForkServerProtocol.Error.self) { try decode(ForkServerProtocol.encodeSpareRequest(count: 1) + [0]) }
+        // A run request is not a spare request, nor the other way round.
+        #expect(throws: ForkServerProtocol.Error.self) { try decode(ForkServerProtocol.encodeRequest(["x"])) }
+        #expect(throws: ForkServerProtocol.Error.self) { try Self.decode(ForkServerProtocol.encodeSpareRequest(count: 1)) }
     }
 
     @Test func theServerCommandLineIsRecognisedStrictly() {

@@ -32,7 +32,7 @@ extension RunnerCore {
         var wanted: [ProbeKey: (ProbeConfig, Int, Double)] = [:]
         let stage = taskState
         if forcedTerminal == nil {
-            for process in configuration.task.processes where (process.final ? stage == .finalizing : stage == .active) {
+            for process in probedProcesses where (process.final ? stage == .finalizing : stage == .active) {
                 guard let run = state.processes[process.name]?.last, run.state == .running, let started = run.startTime else { continue }
                 let number = runNumber(process.name)
                 if let readiness = process.readiness { wanted[ProbeKey(process: process.name, kind: .readiness)] = (readiness, number, started) }
@@ -152,6 +152,8 @@ extension RunnerCore {
     /// Whether `name` may start now as far as its `started`/`ready` dependencies go; logs the
     /// first time it is held back.
     mutating func passesStartGates(_ name: String, actions: inout [RunnerAction]) -> Bool {
+        // No gates: nothing to compute (the common case, and every process of a plain task).
+        guard startGates.gates[name] != nil else { return true }
         let started = startedProcesses()
         let hasRun = state.processes[name] != nil
         if startGates.isOpen(name, started: started, ready: probes.everReady, hasRun: hasRun) { return true }
@@ -164,6 +166,8 @@ extension RunnerCore {
 
     /// True (and logged once) when nothing of `plan` runs and everything left waits behind a gate.
     mutating func gatesBlockForGood(_ plan: TaskPlanner, actions: inout [RunnerAction]) -> Bool {
+        // Without gates, or while anything runs, nothing is blocked for good.
+        guard !startGates.gates.isEmpty, plan.running.isEmpty, launching.isEmpty else { return false }
         let blocked = startGates.isBlockedForGood(
             waiting: plan.runnable, anythingRunning: !plan.running.isEmpty || !launching.isEmpty,
             started: startedProcesses(), ready: probes.everReady, hasRun: { state.processes[$0] != nil })

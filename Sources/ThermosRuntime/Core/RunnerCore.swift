@@ -59,6 +59,8 @@ public struct RunnerCore: Sendable {
     var probes = ProbeBook()
     /// The `started`/`ready` entries of `depends_on`.
     let startGates: StartGates
+    /// The processes with a readiness or liveness probe (each step looks only at these).
+    let probedProcesses: [ProcessConfig]
 
     /// A core with nothing applied yet.
     /// - Throws: `RunnerError` `.invalidTask` for an invalid schedule.
@@ -73,6 +75,7 @@ public struct RunnerCore: Sendable {
             throw RunnerError(.invalidTask, "Invalid task: Task has invalid plan: \(error)", cause: error)
         }
         startGates = StartGates(task: task)
+        probedProcesses = task.processes.filter { $0.readiness != nil || $0.liveness != nil }
         processOrder = Dictionary(uniqueKeysWithValues: task.processes.enumerated().map { ($0.element.name, $0.offset) })
     }
 

@@ -6,9 +6,10 @@ import ThermosConfig
 import ThermosCoordination
 
 // Starting a coordinator (reference §1.6 "Fork protocol", DESIGN §4, §7): lock its stream, hand
-// it to a coordinator (forked by the fork server, which gets the stream over its socket with
-// SCM_RIGHTS, or spawned for the run; either way the stream is its fd 3 and a SOCK_SEQPACKET
-// socket its fd 4), record FORKED with its pid, then send the go-ahead. If the runner dies before
+// it to a coordinator (a spare forked ahead by the fork server, which gets the run's arguments and
+// the stream over its socket with SCM_RIGHTS, or one spawned for the run; either way the stream is
+// its fd 3 and a SOCK_SEQPACKET socket its fd 4), record FORKED with its pid, then send the
+// go-ahead. If the runner dies before
 // the FORKED record is written, the coordinator reads EOF, finds no FORKED record for itself and
 // exits without running anything.
 extension LinuxRunnerPlatform {
@@ -21,32 +22,33 @@ extension LinuxRunnerPlatform {
             throw RunnerError(.checkpoint, "cannot repair \(request.checkpointPath): \(error)", errno: error.errno)
         }
         watchStream(path: request.checkpointPath)
-        let channel: (pid: pid_t, socket: Int32)
-        let forkTime = now()
+        let started: StartedCoordinator
         do throws(RunnerError) {
-            channel = try startCoordinator(arguments: coordinatorArguments(request, forkTime: forkTime), stream: stream.fileDescriptor, sandbox: request.sandbox)
+            started = try startCoordinator(request, stream: stream.fileDescriptor)
         } catch {
             try? stream.close()
             throw error
         }
-        defer { close(channel.socket) }
-        // Opened before the go-ahead, so even a coordinator that fails at once is seen to exit.
-        let pidfd = cthermos_pidfd_open(channel.pid)
+        defer { close(started.socket) }
         CrashPoint.afterSpawn.reach(process: request.process)
         let forked = ProcessStatus(
-            seq: request.seq, process: request.process, state: .forked, coordinatorPid: channel.pid, forkTime: forkTime)
+            seq: request.seq, process: request.process, state: .forked, coordinatorPid: started.pid, forkTime: started.forkTime)
         do {
             try stream.append(.processStatus(forked))
             try stream.close()
         } catch {
-            Glibc.kill(channel.pid, SIGKILL)
-            if pidfd >= 0 { close(pidfd) }
+            if started.pidfd >= 0 {
+                _ = cthermos_pidfd_send_signal(started.pidfd, SIGKILL)
+                close(started.pidfd)
+            } else {
+                Glibc.kill(started.pid, SIGKILL)
+            }
             throw RunnerError(.checkpoint, "cannot record FORKED for \(request.process): \(error)", errno: error.errno)
         }
         CrashPoint.afterForked.reach(process: request.process)
         var byte: UInt8 = 1
-        _ = write(channel.socket, &byte, 1)
-        watchStarted(pid: channel.pid, pidfd: pidfd)
+        _ = write(started.socket, &byte, 1)
+        watchStarted(pid: started.pid, pidfd: started.pidfd)
         return forked
     }
 
@@ -85,7 +87,7 @@ extension LinuxRunnerPlatform {
     }()
 
     /// The coordinator command line of a run (after the binary path).
-    private func coordinatorArguments(_ request: CoordinatorLaunch, forkTime: Double) -> [String] {
+    func coordinatorArguments(_ request: CoordinatorLaunch, forkTime: Double) -> [String] {
         var invocation = CoordinatorInvocation(
             checkpoint: request.checkpointPath, process: request.process, seq: request.seq, forkTime: forkTime,
             cmdline: request.cmdline, sandbox: request.sandbox, logDirectory: request.logDirectory)
@@ -125,23 +127,27 @@ extension LinuxRunnerPlatform {
 
     /// Spawns `thermos-coordinator <arguments>` (the one-run path) in a new session with fd 3 =
     /// `stream` and fd 4 = the other end of a SOCK_SEQPACKET pair whose first end is returned.
-    func spawnCoordinator(arguments: [String], stream: Int32) throws(RunnerError) -> (pid: pid_t, socket: Int32) {
+    func spawnCoordinator(_ launch: CoordinatorLaunch, stream: Int32) throws(RunnerError) -> StartedCoordinator {
         var pair: [Int32] = [-1, -1]
         guard cthermos_seqpacket_pair(&pair) == 0 else {
             throw RunnerError(.launch, "cannot create the coordinator socket: \(String(cString: strerror(errno)))")
         }
         defer { close(pair[1]) }
-        var request = SpawnRequest(executable: coordinatorPath, arguments: [coordinatorPath] + arguments)
+        let forkTime = now()
+        var request = SpawnRequest(executable: coordinatorPath, arguments: [coordinatorPath] + coordinatorArguments(launch, forkTime: forkTime))
         request.descriptors = [0: .open("/dev/null", flags: O_RDONLY), 3: .inherit(stream), 4: .inherit(pair[1])]
         request.newSession = true
         // TERM/INT/HUP start blocked: a CLEANING SIGTERM to the group must not kill a coordinator
         // that has not yet set them to be ignored (it unblocks them after).
         request.blockedSignals = [SIGTERM, SIGINT, SIGHUP]
+        let pid: pid_t
         do {
-            return (try request.spawn(), pair[0])
+            pid = try request.spawn()
         } catch {
             close(pair[0])
             throw RunnerError(.launch, "cannot start \(coordinatorPath): \(error)", cause: error)
         }
+        // Opened before the go-ahead, so even a coordinator that fails at once is seen to exit.
+        return StartedCoordinator(pid: pid, socket: pair[0], pidfd: cthermos_pidfd_open(pid), forkTime: forkTime)
     }
 }

@@ -59,7 +59,8 @@ extension LinuxRunnerPlatform {
     /// The live entry of `pid` when it is the process the checkpoint recorded at `recordedTime`.
     func validated(_ pid: Int32, owner: ProcessOwner, recordedTime: Double) -> ProcessEntry? {
         guard let entry = ProcessTable.entry(pid) else { return nil }
-        let user = entry.uid.flatMap { uid -> String? in
+        // The user name only matters for legacy headers without a uid (a passwd lookup each time).
+        let user = owner.uid != nil ? nil : entry.uid.flatMap { uid -> String? in
             guard let record = getpwuid(uid_t(bitPattern: uid)) else { return nil }
             return String(cString: record.pointee.pw_name)
         }

@@ -20,6 +20,9 @@ public protocol RunnerPlatform: AnyObject {
     /// its FORKED record (`request.seq`) into the coordinator stream and releases it.
     /// - Returns: the FORKED record written.
     func launch(_ request: CoordinatorLaunch) throws(RunnerError) -> ProcessStatus
+    /// Told before a step's launches are carried out one by one, so that what they need can be
+    /// prepared at once (the fork server's spares). Optional.
+    func prepareLaunches(_ requests: [CoordinatorLaunch])
 
     /// Starts watching a coordinator (exit notification) that was recorded as FORKED, whether we
     /// started it or a previous runner did.
@@ -75,6 +78,8 @@ extension RunnerPlatform {
     public var runnerUserName: String? { currentUserName() }
 
     public func takeChangedStreams() -> Set<String>? { nil }
+
+    public func prepareLaunches(_ requests: [CoordinatorLaunch]) {}
 
     public func initializeTaskFile(root: String, taskID: String, json: String) throws(RunnerError) {
         try TaskFiles.initialize(root: root, taskID: taskID, json: json)

@@ -189,6 +189,11 @@ public final class TaskRunner {
     // MARK: - Executing actions
 
     func perform(_ actions: [RunnerAction]) throws(RunnerError) {
+        let launches = actions.compactMap { action -> CoordinatorLaunch? in
+            if case .launch(let request) = action { return request }
+            return nil
+        }
+        if !launches.isEmpty { platform.prepareLaunches(launches) }
         for action in actions {
             try perform(action)
         }
