@@ -17,14 +17,27 @@
 Usage: bench/runner_bench.py [--no-build] [--only-fixed] [--only-launch]. Prints a Markdown table
 (ratios, same run). THERMOS=path/to/thermos measures another build (its thermos-runner, if it has
 one, and thermos-coordinator must sit next to it).
+
+Every run's root and sandbox live in one work directory under BENCH_DIR (default /var/tmp),
+removed only when the benchmark ends: on ext4 without a journal (this VM's root filesystem) a new
+inode skips every inode of its group deleted in the last 60 s, one buffer lookup each, so a
+benchmark that deleted each run's files before the next — or a directory such as /tmp where test
+suites churn thousands of files — measures that scan (a chain of 100 twice as slow) rather than
+thermos.
 """
-import json, os, shutil, signal, statistics, struct, subprocess, sys, tempfile, time
+import atexit, json, os, shutil, signal, statistics, struct, subprocess, sys, tempfile, time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 READER = os.path.join(REPO, "..", "shared", "tools", "read_checkpoint.py")
 sys.path.insert(0, os.path.dirname(READER))
 import read_checkpoint  # noqa: E402  (the independent reader, used in-process to poll cheaply)
 THERMOS = os.environ.get("THERMOS") or os.path.join(REPO, ".build", "release", "thermos")
+WORK = tempfile.mkdtemp(prefix="thermos-bench.", dir=os.environ.get("BENCH_DIR", "/var/tmp"))
+atexit.register(shutil.rmtree, WORK, True)
+
+
+def discard(work):
+    """A run's files stay until the benchmark ends (see the module doc)."""
 
 
 def records(path):
@@ -40,7 +53,7 @@ def write_task(directory, task):
 
 
 def run_task(task, fsync="group", task_id="bench", background=False, env=None):
-    work = tempfile.mkdtemp(prefix="thermos-bench.")
+    work = tempfile.mkdtemp(prefix="run.", dir=WORK)
     config = write_task(work, task)
     args = [THERMOS, "run", "--root", work + "/root", "--sandbox", work + "/sandbox", "--task-id", task_id,
             "--fsync", fsync, config]
@@ -156,7 +169,7 @@ def fixed_cost(count=20):
         start = time.perf_counter()
         subprocess.run(["/bin/bash", "-c", "true"])
         floors.append(time.perf_counter() - start)
-        work = tempfile.mkdtemp(prefix="thermos-bench.")
+        work = tempfile.mkdtemp(prefix="run.", dir=WORK)
         config = write_task(work, task)
         args = [THERMOS, "run", "--root", work + "/root", "--sandbox", work + "/sandbox", "--task-id", "fixed%d" % index, config]
         wall = time.time()
@@ -164,7 +177,7 @@ def fixed_cost(count=20):
         done = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         elapsed = time.perf_counter() - start
         totals.append(elapsed)
-        shutil.rmtree(work, ignore_errors=True)
+        discard(work)
         if done.returncode != 0:
             raise SystemExit("fixed cost: thermos run exited %d: %s" % (done.returncode, done.stderr))
         marks = {}
@@ -218,7 +231,7 @@ def fanout_rows(base, count=200):
     processes = 1 + len(servers) + len(coordinators)
     proc.send_signal(signal.SIGTERM)
     proc.wait()
-    shutil.rmtree(work, ignore_errors=True)
+    discard(work)
     launch_phase = max(starts) - min(forks) if forks and starts else float("nan")
     budget = 5 + 0.2 * processes
     return [
@@ -252,7 +265,7 @@ def main():
         base = floor(100)
         rows = [("floor: 100 × `/bin/bash -c true`, sequential", "%.3f s" % base, "1.00×", "")]
         work, elapsed = run_task(chain_task(100))
-        shutil.rmtree(work, ignore_errors=True)
+        discard(work)
         rows.append(("chain: 100 × `true` in order, --fsync=group", "%.3f s" % elapsed, "%.2f×" % (elapsed / base), "≤ 1.6×"))
         rows.extend(fanout_rows(base))
         print_rows(rows)
@@ -263,7 +276,7 @@ def main():
     rows.append(("floor: 100 × `/bin/bash -c true`, sequential", "%.3f s" % base, "1.00×", ""))
     for fsync, policy, goal in (("group", "lazy", "≤ 1.6×"), ("always", "lazy", ""), ("group", "off", "")):
         work, elapsed = run_task(chain_task(n), fsync=fsync, env={"THERMOS_FORK_SERVER": policy})
-        shutil.rmtree(work, ignore_errors=True)
+        discard(work)
         how = "" if policy == "lazy" else ", no fork server (every coordinator exec'd)"
         rows.append(("chain: 100 × `true` in order, --fsync=%s%s" % (fsync, how), "%.3f s" % elapsed, "%.2f×" % (elapsed / base), goal))
 
@@ -284,7 +297,7 @@ def main():
         with open(os.path.join(work, "sandbox", "stamp." + a)) as f:
             stamp = float(f.read())
         delays.append((forks[b] - stamp) * 1000)
-    shutil.rmtree(work, ignore_errors=True)
+    discard(work)
     rows.append(("exit detection: process exit → successor FORKED (median of %d)" % len(delays),
                  "%.2f ms" % statistics.median(delays), "p90 %.2f ms" % sorted(delays)[int(len(delays) * 0.9)], "< 2 ms"))
 
@@ -293,9 +306,9 @@ def main():
     work, elapsed = run_task(task)
     runs = sum(1 for r in records(work + "/root/checkpoints/bench/runner")
                if r.get("process_status", {}).get("state") == 5)
-    shutil.rmtree(work, ignore_errors=True)
+    discard(work)
     work, chain6 = run_task(chain_task(6))
-    shutil.rmtree(work, ignore_errors=True)
+    discard(work)
     rows.append(("restart: `exit 1`, max_failures=6, min_duration=0 (%d runs)" % runs, "%.3f s" % elapsed,
                  "%.2f× a 6-process chain" % (elapsed / chain6), "≈ 6 launches"))
 

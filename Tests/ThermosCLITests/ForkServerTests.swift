@@ -176,6 +176,43 @@ struct ForkServerTests {
         #expect(eventually(timeout: 10) { TaskProcesses.find(sandbox: fixture.sandbox, runner: nil).isEmpty })
     }
 
+    /// After launches the runner keeps one spare waiting for the next launch; a spare older than
+    /// `maximumSpareAge` (5 s) is retired unused, so a late launch gets a fresh one, whose start
+    /// time is close to the fork time recorded for its run.
+    @Test func oneSpareWaitsAheadAndAnOldOneIsRetired() throws {
+        let fixture = RunnerFixture()
+        defer { fixture.remove() }
+        let config = fixture.config(#"""
+            {"name": "s", "processes": [\#(Self.waiting("a", for: "go")), \#(Self.waiting("b", for: "go")), \#(Self.waiting("c", for: "go2"))],
+             "constraints": [{"order": ["a", "c"]}]}
+            """#)
+        let runner = fixture.start(config, taskID: "s")
+        let a = try #require(fixture.waitForRunning("s", "a"))
+        let b = try #require(fixture.waitForRunning("s", "b"))
+        let server = try #require(forkServers(of: runner.pid).first)
+        let coordinators: Set<Int32> = [a.coordinatorPid!, b.coordinatorPid!]
+        var idle: [Int32] = []
+        #expect(eventually(timeout: 10) {
+            idle = children(of: server).filter { !coordinators.contains($0) }
+            return idle.count == 1
+        }, "idle spares of server \(server): \(idle)")
+        let spare = try #require(idle.first)
+        #expect(commandLine(spare).contains(ForkServerProtocol.forkedLabel))
+        sleep(6)
+        _ = fixture.directory.write("sandbox/go", "")
+        let c = try #require(fixture.waitForRunning("s", "c"))
+        let coordinator = try #require(c.coordinatorPid)
+        #expect(coordinator != spare)
+        #expect(eventually(timeout: 10) { !isAlive(spare) }, "the old spare \(spare) is still alive")
+        let entry = try #require(ProcessTable.entry(coordinator))
+        #expect(entry.parentPid == server)
+        #expect(abs(entry.startTime - c.forkTime!) < 1, "start \(entry.startTime), fork time \(c.forkTime!)")
+        _ = fixture.directory.write("sandbox/go2", "")
+        #expect(runner.wait() == 0, "\(runner.stderr)")
+        for name in ["a", "b", "c"] { #expect(fixture.read("effects.\(name)") == "\(name)\n") }
+        #expect(eventually(timeout: 10) { TaskProcesses.find(sandbox: fixture.sandbox, runner: nil).isEmpty })
+    }
+
     /// A one-process task starts no fork server: its only coordinator is spawned for its run.
     @Test func aOneProcessTaskStartsNoForkServer() throws {
         let fixture = RunnerFixture()

@@ -9,8 +9,8 @@ import ThermosPlatform
 /// instead of a `posix_spawn`, an `exec` and a Swift runtime start-up (or a fork round trip), and
 /// the coordinators share the server's pages.
 ///
-/// Spares are asked for without waiting (`reserve`, and one ahead after each `takeSpare`) and
-/// collected when a launch needs one, so the server forks while the runner and the previous run
+/// Spares are asked for without waiting (`reserve`, and one ahead after launches,
+/// `keepOneAhead`) and collected when a launch needs one, so the server forks while the runner and the previous run
 /// work. The FORKED record of a run carries its launch time as fork time, as for a spawned
 /// coordinator; pid validation compares it with the spare's start time within
 /// `ProcessValidation`'s 10 s drift, so spares older than `maximumSpareAge` are retired unused.
@@ -59,6 +59,8 @@ final class ForkServerConnection {
     /// Spare requests not fully answered, oldest first: how many spares are still to come and
     /// when each was asked for.
     private var pending: [(remaining: Int, requestedAt: Double)] = []
+    /// A spare was taken since the last `keepOneAhead`.
+    private var wantsOneAhead = false
     /// How long a reply may take before the server counts as hung (a fork of this small process
     /// takes well under a millisecond; only a stopped or wedged server comes near this).
     static let replyTimeout: Int32 = 5000
@@ -134,8 +136,7 @@ final class ForkServerConnection {
         return true
     }
 
-    /// A live spare younger than `maximumSpareAge`, waiting for one to arrive if none has; then
-    /// asks for the next one ahead if none is on its way.
+    /// A live spare younger than `maximumSpareAge`, waiting for one to arrive if none has.
     func takeSpare(now: Double) -> SpareResult {
         do {
             try receiveReplies(blocking: false)
@@ -153,8 +154,17 @@ final class ForkServerConnection {
             return .serverFailed(error.description)
         }
         let spare = spares.removeFirst()
-        if available == 0 { reserve(1, now: now) }
+        wantsOneAhead = true
         return .spare(spare)
+    }
+
+    /// After launches, asks for one spare ahead if none is left or on its way, so the next
+    /// launch finds one waiting. Called when the runner is about to block: the server, woken
+    /// now, forks on a CPU the runner leaves idle instead of preempting a launch in progress.
+    func keepOneAhead(now: Double) {
+        guard wantsOneAhead else { return }
+        wantsOneAhead = false
+        if available == 0 { reserve(1, now: now) }
     }
 
     /// Takes in the replies that arrived (with `blocking`, waits for at least one).

@@ -131,6 +131,7 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
             return exitedUnwatched.map { .coordinatorExited(pid: $0) }
         }
         var events: [RunnerEvent] = []
+        forkServer?.keepOneAhead(now: now())
         // The timerfd gives sub-millisecond deadlines; should arming it fail, epoll's own
         // (millisecond) timeout takes over, so the runner never sleeps past a deadline.
         let armed = cthermos_timerfd_arm(timer, max(timeout, 1e-6)) == 0
