@@ -48,13 +48,13 @@ extension LinuxRunnerPlatform {
     /// spawns a coordinator for it. Either way it waits for the go-ahead on its socket.
     func startCoordinator(_ request: CoordinatorLaunch, stream: Int32) throws(RunnerError) -> StartedCoordinator {
         launches += 1
+        // The run's fork time is its launch, as for a spawned coordinator (retries are seen to
+        // wait out min_duration); a spare is younger than `maximumSpareAge`, well inside the
+        // start-time drift pid validation allows.
+        let forkTime = now()
         while let server = usableForkServer(sandbox: request.sandbox, upcoming: 0) {
-            switch server.takeSpare(now: now()) {
+            switch server.takeSpare(now: forkTime) {
             case .spare(let spare):
-                // The run's fork time is its launch, as for a spawned coordinator (retries are
-                // seen to wait out min_duration); the spare itself is younger than
-                // `maximumSpareAge`, well inside the start-time drift pid validation allows.
-                let forkTime = now()
                 let payload = ForkServerProtocol.encodeRequest(coordinatorArguments(request, forkTime: forkTime))
                 guard payload.count <= ForkServerProtocol.largestRequest else {
                     spare.discard()
