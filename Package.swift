@@ -200,7 +200,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            // Release: the stdlib and Foundation linked in statically (no dynamic loading and
+            // symbol binding of Foundation and ICU at every start: `thermos --version` 5 ms
+            // instead of 15). The driver's autolinking lists Foundation's static archives before
+            // the ones they need, so those are named again after them.
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-lCoreFoundation", "-Xlinker", "-l_FoundationICU", "-Xlinker", "-lFoundationEssentials", "-Xlinker", "-l_FoundationCShims", "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-lFoundationInternationalization", "-Xlinker", "-lswiftSynchronization", "-Xlinker", "-lswift_RegexParser", "-Xlinker", "-lswift_StringProcessing", "-Xlinker", "-lstdc++", "-Xlinker", "-lm"], .when(configuration: .release))]
         ),
         // Helpers for the test suites only: fixture paths, temp dirs, spawning commands.
         .target(
