@@ -53,6 +53,7 @@ final class ForkServerConnection {
     let pid: Int32
     private let socket: Int32
     private let pidfd: Int32
+    /// The server's `ready` came (it is the first reply, read with the first spares).
     private var ready = false
     /// Spares received and not yet used, oldest first.
     private var spares: [Spare] = []
@@ -109,16 +110,6 @@ final class ForkServerConnection {
     /// True until the server process exits.
     var isAlive: Bool { cthermos_wait_readable(pidfd, 0) == 0 }
 
-    /// Waits for the server's `ready` (once); false if it died or stayed silent.
-    func awaitReady() -> Bool {
-        if ready { return true }
-        guard cthermos_wait_readable(socket, Self.replyTimeout) == 1, let (reply, descriptors) = try? receiveReply() else { return false }
-        for fd in descriptors { close(fd) }
-        guard case .ready(let announced) = reply, announced == pid else { return false }
-        ready = true
-        return true
-    }
-
     /// Spares received or asked for and not yet used.
     var available: Int { spares.count + pending.reduce(0) { $0 + $1.remaining } }
 
@@ -128,7 +119,7 @@ final class ForkServerConnection {
     func reserve(_ count: Int, now: Double) -> Bool {
         let missing = min(count - available, ForkServerProtocol.largestSpareRequest)
         guard missing > 0 else { return true }
-        guard awaitReady() else { return false }
+        // Sent without waiting for `ready`: a server still starting reads it right after.
         let payload = ForkServerProtocol.encodeSpareRequest(count: missing)
         let failure = payload.withUnsafeBytes { cthermos_send_with_fds(socket, $0.baseAddress, $0.count, nil, 0) }
         guard failure == 0 else { return false }
@@ -185,9 +176,9 @@ final class ForkServerConnection {
             let (reply, descriptors) = try receiveReply()
             switch reply {
             case .spares(let pids):
-                guard pids.count == descriptors.count, pids.count <= pending[0].remaining else {
+                guard ready, pids.count == descriptors.count, pids.count <= pending[0].remaining else {
                     for fd in descriptors { close(fd) }
-                    throw ForkServerProtocol.Error("the fork server sent \(pids.count) spares with \(descriptors.count) sockets")
+                    throw ForkServerProtocol.Error("the fork server sent \(pids.count) spares with \(descriptors.count) sockets\(ready ? "" : " before it was ready")")
                 }
                 for (pid, end) in zip(pids, descriptors) {
                     let watch = cthermos_pidfd_open(pid)
@@ -204,9 +195,12 @@ final class ForkServerConnection {
                 for fd in descriptors { close(fd) }
                 pending.removeFirst()
                 refusal = code
-            case .ready:
+            case .ready(let announced):
                 for fd in descriptors { close(fd) }
-                throw ForkServerProtocol.Error("the fork server announced itself twice")
+                guard !ready, announced == pid else {
+                    throw ForkServerProtocol.Error("the fork server (pid \(pid)) announced itself again, as \(announced)")
+                }
+                ready = true
             }
         }
         return refusal

@@ -34,6 +34,14 @@ struct StartedCoordinator {
 // Choosing how a coordinator starts: a spare forked ahead by the fork server when there is one
 // (the server started or replaced here as the policy says), else spawned for its run.
 extension LinuxRunnerPlatform {
+    /// Starts the fork server before the first launch of a task that will start more than one
+    /// coordinator (as the policy permits), so its start-up overlaps the runner's own (lock,
+    /// header, task file) instead of delaying a launch.
+    public func expectLaunches(processes: Int, sandbox: String) {
+        guard forkServer == nil, processes >= 2 else { return }
+        _ = usableForkServer(sandbox: sandbox, upcoming: processes)
+    }
+
     /// Has the fork server fork spares for `requests` launches ahead of them (one batch of a
     /// step: the server forks while the runner works through them).
     public func prepareLaunches(_ requests: [CoordinatorLaunch]) {

@@ -23,6 +23,9 @@ public protocol RunnerPlatform: AnyObject {
     /// Told before a step's launches are carried out one by one, so that what they need can be
     /// prepared at once (the fork server's spares). Optional.
     func prepareLaunches(_ requests: [CoordinatorLaunch])
+    /// Told once the runner holds the task, before anything is launched: how many processes the
+    /// task has. Optional (the fork server is started early for tasks of several processes).
+    func expectLaunches(processes: Int, sandbox: String)
 
     /// Starts watching a coordinator (exit notification) that was recorded as FORKED, whether we
     /// started it or a previous runner did.
@@ -80,6 +83,8 @@ extension RunnerPlatform {
     public func takeChangedStreams() -> Set<String>? { nil }
 
     public func prepareLaunches(_ requests: [CoordinatorLaunch]) {}
+
+    public func expectLaunches(processes: Int, sandbox: String) {}
 
     public func initializeTaskFile(root: String, taskID: String, json: String) throws(RunnerError) {
         try TaskFiles.initialize(root: root, taskID: taskID, json: json)

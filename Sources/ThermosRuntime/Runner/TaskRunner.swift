@@ -106,7 +106,7 @@ public final class TaskRunner {
             try finishInterruptedFinalization()
             return taskState
         }
-        try control(force: force)
+        try control(force: force, launching: false)
         defer { closeCheckpoint() }
         try perform(core.beginKill(terminal: terminal, wait: wait, duplicateState: false, now: platform.now()))
         try runLoop()
@@ -116,13 +116,16 @@ public final class TaskRunner {
     /// Binds to the runner checkpoint (exclusive lock), then lets the core take control (write
     /// the current state again, the header of a new task, watch what a previous runner left
     /// live) and folds in what coordinators wrote meanwhile.
-    func control(force: Bool) throws(RunnerError) {
+    /// - Parameter launching: whether the task will run (its fork server may start early), not
+    ///   only be killed.
+    func control(force: Bool, launching: Bool = true) throws(RunnerError) {
         if isTerminal { throw RunnerError(.terminalTask, "Cannot take control of a task in terminal state.") }
         try TaskFiles.makeDirectories(configuration.sandbox)
         try TaskFiles.makeDirectories(TaskPath.checkpointDirectory(root: configuration.root, taskID: configuration.taskID))
         writer = try RunnerLock.open(configuration.runnerCheckpoint, policy: configuration.fsync, force: force, state: state, platform: platform, logger: logger)
         if configuration.fsync == .group, let writer { backgroundSync = BackgroundSync(descriptor: writer.fileDescriptor) }
         openControlSocket()
+        if launching { platform.expectLaunches(processes: configuration.task.processes.count, sandbox: configuration.sandbox) }
         try perform(core.takeControl(now: platform.now()))
         try settle()
         requestSync()
