@@ -121,7 +121,9 @@ let package = Package(
             name: "thermos-coordinator",
             dependencies: ["ThermosCheckpoint", "ThermosCoordination", "ThermosPlatform", "CThermosSys", "CThermosConfine"],
             swiftSettings: strictSettings,
-            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+            // -z now: every libc symbol is bound when the fork server starts, so a forked
+            // coordinator never binds one lazily (a write to its copy-on-write GOT per symbol).
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-z", "-Xlinker", "now"], .when(configuration: .release))]
         ),
         // The runner process (`thermos run`/`simplerun`/`runner` exec it with the evaluated task):
         // no Foundation, no argument parser, no server stack; static stdlib in release.

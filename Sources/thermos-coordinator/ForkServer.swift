@@ -192,6 +192,12 @@ enum ForkServer {
             if let framed = try? RecordFraming.frame(record.thriftPayload()) { bytes += framed }
         }
         _ = try? CheckpointReader.decode(bytes)
+        // Writing a record goes through swift-system's generic writeAll, whose metadata is built
+        // on first use: build it here, once, on a stream that goes nowhere.
+        if let sink = try? CheckpointWriter(path: "/dev/null", policy: .none, repairTornTail: false) {
+            try? sink.appendVisible(records[1])
+            try? sink.close()
+        }
         // What a coordinator does to start its command: its log directory and files, the
         // command's environment, a spawn (of `true`, waited for) and its exit status.
         let warming = Coordinator(options: sample, stream: CheckpointWriter(adopting: -1, path: sample.checkpoint, policy: .none))
