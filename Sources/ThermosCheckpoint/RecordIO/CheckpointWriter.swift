@@ -86,7 +86,16 @@ public final class CheckpointWriter {
         }
     }
 
+    /// The stream's current length in bytes (0 if it cannot be read).
+    public var length: Int {
+        var info = stat()
+        guard descriptor >= 0, fstat(descriptor, &info) == 0 else { return 0 }
+        return Int(info.st_size)
+    }
+
     private func truncateTornTail() throws(CheckpointError) {
+        // A new (empty) stream has no tail to repair: no need to open and read it again.
+        guard length > 0 else { return }
         let bytes = try FileIO.read(path: path)
         let (records, tail) = RecordFraming.split(bytes)
         guard case .torn = tail else { return }

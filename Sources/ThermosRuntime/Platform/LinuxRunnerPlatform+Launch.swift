@@ -72,6 +72,7 @@ extension LinuxRunnerPlatform {
     /// under `--fsync=group`) while the coordinator stream kept them. Cut them off so the stream
     /// holds each `seq` once and the muxer reads this run's records, not a ghost's.
     private func dropUncommittedRuns(_ stream: CheckpointWriter, from seq: Int64) throws(CheckpointError) {
+        guard stream.length > 0 else { return }
         let existing = try CheckpointReader.read(path: stream.path)
         guard let first = existing.entries.first(where: { entry in
             if case .processStatus(let status) = entry.record { return (status.seq ?? -1) >= seq }
