@@ -16,6 +16,15 @@ struct StreamChanges {
         unwatched.remove(path)
     }
 
+    /// Stops mapping `path`'s watch; returns the watch descriptor it had.
+    mutating func forget(_ path: String) -> Int32? {
+        unwatched.remove(path)
+        changed.remove(path)
+        guard let watch = paths.first(where: { $0.value == path })?.key else { return nil }
+        paths[watch] = nil
+        return watch
+    }
+
     mutating func cannotWatch(_ path: String) {
         unwatched.insert(path)
     }

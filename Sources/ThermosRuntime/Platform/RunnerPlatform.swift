@@ -34,6 +34,8 @@ public protocol RunnerPlatform: AnyObject {
     func watchCoordinator(process: String, pid: Int32, forkTime: Double) -> Bool
     /// Starts watching a coordinator stream for new records.
     func watchStream(path: String)
+    /// Stops watching a coordinator stream (its run ended; a next run watches it again).
+    func unwatchStream(path: String)
     /// The watched streams written since the last call, or nil when unknown (read them all).
     func takeChangedStreams() -> Set<String>?
 
@@ -83,6 +85,8 @@ extension RunnerPlatform {
     public func takeChangedStreams() -> Set<String>? { nil }
 
     public func prepareLaunches(_ requests: [CoordinatorLaunch]) {}
+
+    public func unwatchStream(path: String) {}
 
     public func expectLaunches(processes: Int, sandbox: String) {}
 

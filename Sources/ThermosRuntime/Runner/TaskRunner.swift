@@ -242,6 +242,7 @@ public final class TaskRunner {
             platform.watchStream(path: configuration.coordinatorCheckpoint(process))
         case .unwatchStream(let process):
             muxer.unregister(process)
+            platform.unwatchStream(path: configuration.coordinatorCheckpoint(process))
         case .watchCoordinator(let process, let pid, let forkTime):
             if !platform.watchCoordinator(process: process, pid: pid, forkTime: forkTime) { pendingExits.append(pid) }
         case .initializeTaskFile:
