@@ -21,6 +21,15 @@ enum ConfigParser {
     }
 
     static func parse(_ text: String, file: String?, limits: Limits = Limits()) throws(ConfigError) -> ConfigValue {
+        // Valid JSON takes the strict Foundation-free parser: libyaml's resolver compiles its
+        // regular expressions (ICU) on first use, the largest cost of loading a JSON task. Any
+        // text it refuses (YAML, JSON with YAML-isms, or malformed) goes through libyaml below,
+        // so YAML's reading and the error messages (line and column) stay the same.
+        if looksLikeJSON(text), let value = try? JSONParser.parse(text, file: file) {
+            var budget = Budget(limits: limits, usesAliases: false)
+            try count(value, file: file, path: "", budget: &budget)
+            return value
+        }
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)
@@ -32,6 +41,30 @@ enum ConfigParser {
         guard let node else { return .null }
         var budget = Budget(limits: limits, usesAliases: text.contains("*"))
         return try convert(node, file: file, path: "", budget: &budget)
+    }
+
+    /// Text whose first non-blank character opens a JSON object or array.
+    private static func looksLikeJSON(_ text: String) -> Bool {
+        guard let first = text.utf8.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else { return false }
+        return first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
+    }
+
+    /// Charges a parsed JSON tree to the budget, as the conversion of a libyaml tree does.
+    private static func count(_ value: ConfigValue, file: String?, path: String, budget: inout Budget) throws(ConfigError) {
+        switch value {
+        case .string(let text): try budget.spend(scalar: text.utf8.count, file: file, path: path)
+        case .map(let members):
+            try budget.spend(scalar: 0, file: file, path: path)
+            for (key, member) in members {
+                let childPath = path.isEmpty ? key : "\(path).\(key)"
+                try budget.spend(scalar: key.utf8.count, file: file, path: childPath)
+                try count(member, file: file, path: childPath, budget: &budget)
+            }
+        case .list(let items):
+            try budget.spend(scalar: 0, file: file, path: path)
+            for (index, item) in items.enumerated() { try count(item, file: file, path: "\(path)[\(index)]", budget: &budget) }
+        default: try budget.spend(scalar: 0, file: file, path: path)
+        }
     }
 
     /// What is left of `Limits` while converting.
