@@ -58,9 +58,9 @@ extension TaskDecoder {
                 throw ConfigError(.typecheck, "Probe[exec] is empty; give a shell command (exit 0 passes)", field: "\(path).exec")
             }
             check = .exec(text)
-        case "http" where keepingUnresolvedProbeTargets && text.contains("{{"):
+        case "http" where keepingUnresolvedProbeTargets && text.containsTemplateOpening:
             check = .http(ProbeConfig.HTTPTarget(unresolvedURL: text))
-        case "tcp" where keepingUnresolvedProbeTargets && text.contains("{{"):
+        case "tcp" where keepingUnresolvedProbeTargets && text.containsTemplateOpening:
             check = .tcp(host: text, port: 0)
         case "http":
             guard let target = ProbeConfig.HTTPTarget(url: text) else {

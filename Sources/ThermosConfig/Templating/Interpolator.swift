@@ -26,7 +26,7 @@ struct Interpolator: Sendable {
 
     /// `text` with every resolvable reference replaced, and the references that were not.
     func interpolate(_ text: String) throws(ConfigError) -> (text: String, unbound: [String]) {
-        guard text.contains("{{") else { return (text, []) }
+        guard text.containsTemplateOpening else { return (text, []) }
         var current = text
         for _ in 0..<Self.maximumPasses {
             guard let (next, unbound, changed) = pass(current) else {

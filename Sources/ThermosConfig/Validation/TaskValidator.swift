@@ -6,7 +6,7 @@ public enum TaskValidator {
     /// Process names must match `^[^./][^/]*$`.
     public static func isValidProcessName(_ name: String) -> Bool {
         guard let first = name.first, first != ".", first != "/" else { return false }
-        return !name.contains("/")
+        return !name.utf8.contains(UInt8(ascii: "/"))
     }
 
     /// Validates `template`; throws `ConfigError` with the original's message (prefixed
@@ -21,7 +21,7 @@ public enum TaskValidator {
         }
         // Names, from the raw tree so that a bad name is reported before anything else.
         for (index, process) in (template.value["processes"]?.listValue ?? []).enumerated() {
-            if case .string(let name)? = process["name"], !name.contains("{{"), !isValidProcessName(name) {
+            if case .string(let name)? = process["name"], !name.containsTemplateOpening, !isValidProcessName(name) {
                 throw invalid("Task has invalid process: Invalid process name: \(name)", field: "processes[\(index)].name")
             }
         }
