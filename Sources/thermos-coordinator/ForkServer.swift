@@ -157,13 +157,7 @@ enum ForkServer {
 
     /// Sends one reply with `descriptors` attached; false once the runner is gone.
     private static func reply(_ reply: ForkServerProtocol.Reply, descriptors: [Int32]) -> Bool {
-        let bytes = ForkServerProtocol.encodeReply(reply)
-        let failure = bytes.withUnsafeBytes { payload in
-            descriptors.withUnsafeBufferPointer {
-                cthermos_send_with_fds(socket, payload.baseAddress, payload.count, $0.baseAddress, Int32($0.count))
-            }
-        }
-        return failure == 0
+        SocketMessage.send(ForkServerProtocol.encodeReply(reply), descriptors: descriptors, on: socket) == 0
     }
 
     /// Runs, once, the code every coordinator runs (argument parsing, record encoding and

@@ -30,11 +30,7 @@ struct ForkServerProcessTests {
         }
 
         func send(_ payload: [UInt8], descriptors: [Int32]) -> Int32 {
-            payload.withUnsafeBytes { bytes in
-                descriptors.withUnsafeBufferPointer {
-                    cthermos_send_with_fds(socket, bytes.baseAddress, bytes.count, $0.baseAddress, Int32($0.count))
-                }
-            }
+            SocketMessage.send(payload, descriptors: descriptors, on: socket)
         }
 
         /// The next reply and the descriptors attached to it.
@@ -109,7 +105,7 @@ struct ForkServerProcessTests {
             sandbox: sandbox, logDirectory: sandbox + "/.logs/p/0")
         invocation.fsync = .none
         let runner = spares[0]
-        #expect(Self.send(ForkServerProtocol.encodeRequest(invocation.arguments), on: runner.socket, descriptors: [stream.fileDescriptor]) == 0)
+        #expect(SocketMessage.send(ForkServerProtocol.encodeRequest(invocation.arguments), descriptors: [stream.fileDescriptor], on: runner.socket) == 0)
         try stream.append(.processStatus(ProcessStatus(seq: 1, process: "p", state: .forked, coordinatorPid: runner.pid, forkTime: forkTime)))
         try stream.close()
         var go: UInt8 = 1
@@ -132,7 +128,7 @@ struct ForkServerProcessTests {
         invocation.seq = 4
         invocation.cmdline = "echo ran > lost"
         let orphan = spares[1]
-        #expect(Self.send(ForkServerProtocol.encodeRequest(invocation.arguments), on: orphan.socket, descriptors: [second.fileDescriptor]) == 0)
+        #expect(SocketMessage.send(ForkServerProtocol.encodeRequest(invocation.arguments), descriptors: [second.fileDescriptor], on: orphan.socket) == 0)
         close(orphan.socket)
         try second.close()
         #expect(eventually(timeout: 10) { processState(orphan.pid) == nil })
@@ -159,8 +155,8 @@ struct ForkServerProcessTests {
         let invocation = CoordinatorInvocation(
             checkpoint: directory.path + "/coordinator.p", process: "p", seq: 1, forkTime: 1, cmdline: "echo ran > ran",
             sandbox: directory.path, logDirectory: directory.path + "/.logs/p/0")
-        #expect(Self.send(ForkServerProtocol.encodeRequest(invocation.arguments), on: spares[0].socket, descriptors: []) == 0)
-        #expect(Self.send(Array("nonsense".utf8), on: spares[1].socket, descriptors: []) == 0)
+        #expect(SocketMessage.send(ForkServerProtocol.encodeRequest(invocation.arguments), descriptors: [], on: spares[0].socket) == 0)
+        #expect(SocketMessage.send(Array("nonsense".utf8), descriptors: [], on: spares[1].socket) == 0)
         for spare in spares {
             #expect(eventually(timeout: 10) { processState(spare.pid) == nil })
             close(spare.socket)
@@ -171,13 +167,5 @@ struct ForkServerProcessTests {
         #expect(next.count == 1)
         for spare in next { close(spare.socket) }
         #expect(server.stop() == 0)
-    }
-
-    static func send(_ payload: [UInt8], on socket: Int32, descriptors: [Int32]) -> Int32 {
-        payload.withUnsafeBytes { bytes in
-            descriptors.withUnsafeBufferPointer {
-                cthermos_send_with_fds(socket, bytes.baseAddress, bytes.count, $0.baseAddress, Int32($0.count))
-            }
-        }
     }
 }

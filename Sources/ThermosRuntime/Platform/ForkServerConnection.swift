@@ -120,9 +120,7 @@ final class ForkServerConnection {
         let missing = min(count - available, ForkServerProtocol.largestSpareRequest)
         guard missing > 0 else { return true }
         // Sent without waiting for `ready`: a server still starting reads it right after.
-        let payload = ForkServerProtocol.encodeSpareRequest(count: missing)
-        let failure = payload.withUnsafeBytes { cthermos_send_with_fds(socket, $0.baseAddress, $0.count, nil, 0) }
-        guard failure == 0 else { return false }
+        guard SocketMessage.send(ForkServerProtocol.encodeSpareRequest(count: missing), on: socket) == 0 else { return false }
         pending.append((missing, now))
         return true
     }

@@ -3,6 +3,7 @@ import Glibc
 import Logging
 import ThermosCheckpoint
 import ThermosCoordination
+import ThermosPlatform
 
 /// When the runner starts its fork server (`THERMOS_FORK_SERVER`).
 enum ForkServerPolicy: String {
@@ -69,10 +70,7 @@ extension LinuxRunnerPlatform {
                     Logger(label: "runner").warning("Run request of \(request.process) too large for a spare (\(payload.count) bytes); spawning its coordinator")
                     return try spawnCoordinator(request, stream: stream)
                 }
-                let failure = payload.withUnsafeBytes { bytes in
-                    [stream].withUnsafeBufferPointer { cthermos_send_with_fds(spare.socket, bytes.baseAddress, bytes.count, $0.baseAddress, 1) }
-                }
-                guard failure == 0 else {
+                guard SocketMessage.send(payload, descriptors: [stream], on: spare.socket) == 0 else {
                     // The spare died since it was checked: try the next one.
                     spare.discard()
                     continue

@@ -16,7 +16,7 @@ extension LinuxRunnerPlatform {
     public func launch(_ request: CoordinatorLaunch) throws(RunnerError) -> ProcessStatus {
         let stream = try lockCoordinatorStream(request.checkpointPath, policy: request.fsync == .always ? .always : .none)
         do {
-            try dropUncommittedRuns(stream, from: request.seq)
+            try repair(stream, from: request.seq)
         } catch {
             try? stream.close()
             throw RunnerError(.checkpoint, "cannot repair \(request.checkpointPath): \(error)", errno: error.errno)
@@ -67,18 +67,24 @@ extension LinuxRunnerPlatform {
         pidfds[pidfd] = pid
     }
 
-    /// Records at or above the new run's FORKED `seq` cannot belong to a committed run: the WAITING
-    /// that would own them was lost with the runner stream's last unsynced batch (a power cut
-    /// under `--fsync=group`) while the coordinator stream kept them. Cut them off so the stream
-    /// holds each `seq` once and the muxer reads this run's records, not a ghost's.
-    private func dropUncommittedRuns(_ stream: CheckpointWriter, from seq: Int64) throws(CheckpointError) {
+    /// Makes the stream end with its last committed record, from one read of it:
+    /// - records at or above the new run's FORKED `seq` cannot belong to a committed run: the
+    ///   WAITING that would own them was lost with the runner stream's last unsynced batch (a power
+    ///   cut under `--fsync=group`) while the coordinator stream kept them. They are cut off so the
+    ///   stream holds each `seq` once and the muxer reads this run's records, not a ghost's;
+    /// - a torn last record (a crash mid-write) is cut off.
+    private func repair(_ stream: CheckpointWriter, from seq: Int64) throws(CheckpointError) {
         guard stream.length > 0 else { return }
         let existing = try CheckpointReader.read(path: stream.path)
-        guard let first = existing.entries.first(where: { entry in
+        let firstUncommitted = existing.entries.first { entry in
             if case .processStatus(let status) = entry.record { return (status.seq ?? -1) >= seq }
             return false
-        }) else { return }
-        try stream.truncate(to: first.offset)
+        }
+        if let firstUncommitted {
+            try stream.truncate(to: firstUncommitted.offset)
+        } else if case .torn = existing.tail {
+            try stream.truncate(to: existing.validLength)
+        }
     }
 
     /// This process's user name and home directory, looked up once.
@@ -110,13 +116,14 @@ extension LinuxRunnerPlatform {
         return invocation.arguments
     }
 
-    /// Opens the coordinator stream and takes its lock. A coordinator orphaned by a runner crash
-    /// (it exits as soon as it sees the runner gone) may still hold it for a moment.
+    /// Opens the coordinator stream and takes its lock (its tail is repaired by `repair`). A
+    /// coordinator orphaned by a runner crash (it exits as soon as it sees the runner gone) may
+    /// still hold it for a moment.
     private func lockCoordinatorStream(_ path: String, policy: SyncPolicy) throws(RunnerError) -> CheckpointWriter {
         var attempts = 0
         while true {
             do {
-                return try CheckpointWriter(path: path, policy: policy, lock: true)
+                return try CheckpointWriter(path: path, policy: policy, lock: true, repairTornTail: false)
             } catch where error.errno == EWOULDBLOCK && attempts < 400 {
                 attempts += 1
                 usleep(5000)
