@@ -63,7 +63,9 @@ struct ForkServerTests {
             #expect(ProcessTable.entry(command)?.parentPid == pid)
             for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] {
                 #expect(signalMask(command, "SigIgn") & (1 << UInt64(signal - 1)) == 0)
-                #expect(signalMask(command, "SigBlk") & (1 << UInt64(signal - 1)) == 0)
+                // bash itself blocks signals for a moment around each fork of its `sleep`: a single
+                // sample can land there. An inherited block would never clear.
+                #expect(eventually(timeout: 5) { signalMask(command, "SigBlk") & (1 << UInt64(signal - 1)) == 0 })
             }
             #expect(openDescriptors(command).keys.allSatisfy { $0 <= 2 })
         }
